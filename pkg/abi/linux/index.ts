@@ -1,0 +1,3 @@
+// Package linux: the Linux x86_64 ABI constants the filesystem slice needs.
+export * from './errors';
+export * from './file';
