@@ -1,0 +1,2 @@
+// Package context: gVisor's pkg/context.
+export * from './context';
