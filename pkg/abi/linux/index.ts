@@ -1,3 +1,4 @@
 // Package linux: the Linux x86_64 ABI constants the filesystem slice needs.
 export * from './errors';
 export * from './file';
+export * from './capability';

@@ -1,0 +1,2 @@
+// Package auth: gVisor's pkg/sentry/kernel/auth (see auth.ts).
+export * from './auth';
