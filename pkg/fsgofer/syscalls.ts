@@ -382,19 +382,22 @@ export function close(fd: number): void {
   }
 }
 
-/** pread(2): reads into buf, returns the byte count (0 at EOF). */
+/**
+ * pread(2): reads into buf, returns the byte count (0 at EOF). offset -1
+ * reads at the current position (read(2)), for pipes, which cannot seek.
+ */
 export function pread(fd: number, buf: Buffer, offset: number): number {
   try {
-    return fs.readSync(fd, buf, 0, buf.length, offset);
+    return fs.readSync(fd, buf, 0, buf.length, offset < 0 ? null : offset);
   } catch (err) {
     throw syserror.fromNodeError(err);
   }
 }
 
-/** pwrite(2): writes buf, returns the byte count. */
+/** pwrite(2): writes buf, returns the byte count; offset -1 is write(2). */
 export function pwrite(fd: number, buf: Buffer, offset: number): number {
   try {
-    return fs.writeSync(fd, buf, 0, buf.length, offset);
+    return fs.writeSync(fd, buf, 0, buf.length, offset < 0 ? null : offset);
   } catch (err) {
     throw syserror.fromNodeError(err);
   }
