@@ -39,7 +39,7 @@ export const initialBufferLength = 64;
  * it has none).
  */
 export class ErrSocket extends LinuxError {
-  readonly cause: unknown;
+  override readonly cause: unknown;
 
   constructor(cause: unknown) {
     super(syserror.fromNodeError(cause).errno);
