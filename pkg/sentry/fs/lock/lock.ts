@@ -52,6 +52,8 @@
 //    conflicting holder with no depth limit, so it reports every real cycle.
 //  * testRegion (F_GETLK), not in gVisor at that commit.
 //  * Offsets are JS numbers; LockEOF is 2^53-1 (see lock_eof.ts).
+//  * LockSet.lock fills every gap of the range (gVisor skips the gap after
+//    a segment its Insert merged with the next one; see lock below).
 //  * No mutex: every operation on a LockSet is synchronous, so JS's
 //    run-to-completion gives the exclusion gVisor's Locks.mu gives.
 
@@ -253,31 +255,46 @@ export class LockSet extends segmentSet {
     if (!this.canLock(uid, t, r)) return false;
 
     // Get our starting point (gVisor: Find(r.Start)).
+    //
+    // Differs from gVisor: gVisor continues after an inserted gap with
+    // Insert(...).NextSegment(); when Insert merges the new segment with the
+    // following one, that skips the gap after the merged segment, leaving
+    // part of r unlocked (lock [1,2) then [0,3) by the same writer left
+    // [2,3) unlocked). Here the loop goes on from the segment that holds the
+    // inserted range, whose value is already makeLock(uid, t) throughout
+    // (merging requires equal values), so only the gaps after it are filled.
     let i = this.lowerBound(r.start);
+    let locked: boolean; // segs[i] already holds uid's lock of type t
     if (i < this.segs.length && this.segs[i]!.range.start <= r.start) {
       if (this.segs[i]!.range.start < r.start) {
         // Get our first segment to modify.
         this.split(i, r.start);
         i++;
       }
+      locked = false;
     } else {
-      // Fill in the gap and get the next segment to modify.
-      i = this.insert(i, this.gapBefore(i).intersect(r), makeLock(uid, t)) + 1;
+      // Fill in the gap.
+      i = this.insert(i, this.gapBefore(i).intersect(r), makeLock(uid, t));
+      locked = true;
     }
     while (i < this.segs.length && this.segs[i]!.range.start < r.end) {
-      // Split the last one if necessary.
-      if (this.segs[i]!.range.end > r.end) this.split(i, r.end);
+      if (!locked) {
+        // Split the last one if necessary.
+        if (this.segs[i]!.range.end > r.end) this.split(i, r.end);
 
-      // Set the lock on the segment. This is guaranteed to always be safe,
-      // given canLock above.
-      this.segs[i]!.value.lock(uid, t);
+        // Set the lock on the segment. This is guaranteed to always be
+        // safe, given canLock above.
+        this.segs[i]!.value.lock(uid, t);
+      }
 
       // Fill subsequent gaps.
       const gr = this.gapBefore(i + 1).intersect(r);
       if (gr.length() > 0) {
-        i = this.insert(i + 1, gr, makeLock(uid, t)) + 1;
+        i = this.insert(i + 1, gr, makeLock(uid, t));
+        locked = true;
       } else {
         i++;
+        locked = false;
       }
     }
     return true;
