@@ -128,3 +128,12 @@ export const FALLOC_FL_UNSHARE_RANGE = 0x40;
 export const NAME_MAX = 255;
 export const PATH_MAX = 4096;
 export const MAXSYMLINKS = 40;
+
+// Extended attribute namespaces (include/uapi/linux/xattr.h).
+export const XATTR_SECURITY_PREFIX = 'security.';
+export const XATTR_SYSTEM_PREFIX = 'system.';
+export const XATTR_TRUSTED_PREFIX = 'trusted.';
+export const XATTR_USER_PREFIX = 'user.';
+
+/** MaxSymlinkTraversals is gVisor's name for MAXSYMLINKS (40). */
+export const MaxSymlinkTraversals = MAXSYMLINKS;
