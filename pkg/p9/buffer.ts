@@ -221,11 +221,12 @@ export class buffer {
     this.off = p + 8;
     const lo = (d[p] | (d[p + 1] << 8) | (d[p + 2] << 16)) + d[p + 3] * 0x1000000;
     const hi = d[p + 4] | (d[p + 5] << 8) | (d[p + 6] << 16) | (d[p + 7] << 24); // signed
-    if (hi > MAX_SAFE_HI || hi < -MAX_SAFE_HI) {
+    const v = hi * TWO32 + lo;
+    if (hi > MAX_SAFE_HI || v < -Number.MAX_SAFE_INTEGER) {
       this.markOverrun();
       return 0;
     }
-    return hi * TWO32 + lo;
+    return v;
   }
 
   /** read64Big reads a 64-bit unsigned value into a bigint (any value). */
