@@ -157,6 +157,14 @@ export class Client {
    */
   version = 0;
 
+  /**
+   * noRenameAt and noUnlinkAt are set once a plain 9P2000.L server has
+   * answered Trenameat / Tunlinkat with EOPNOTSUPP (diod): ClientFile then
+   * uses Trename / Tremove instead (see client_file.ts).
+   */
+  noRenameAt = false;
+  noUnlinkAt = false;
+
   // pending is the set of pending messages, by tag.
   private readonly pending = new Map<number, response>();
 

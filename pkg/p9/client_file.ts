@@ -17,9 +17,12 @@
 //     the new fid was not created) is ENOENT, as in Linux's v9fs; walks of
 //     more than MaxWalkElements names are split, as v9fs does.
 //   - readAt returns 0 at end of file (Go: io.EOF).
+//   - renameAt and unlinkAt fall back to Trename and Tremove on a plain
+//     9P2000.L server without Trenameat/Tunlinkat (diod), as v9fs does.
 //   - lock, getLock and multiGetAttr are additions (standard Tlock/Tgetlock;
 //     Tmultigetattr from a later gVisor).
 
+import { AT_REMOVEDIR } from '../abi/linux/file';
 import * as syserror from '../syserror/syserror';
 import { logger } from '../context/context';
 import type { Client } from './client';
@@ -655,17 +658,62 @@ export class ClientFile {
     return r.qid;
   }
 
-  /** renameAt renames oldname in this directory to newname in newdir. */
+  /**
+   * renameAt renames oldname in this directory to newname in newdir.
+   *
+   * A plain 9P2000.L server may lack Trenameat (diod answers EOPNOTSUPP):
+   * then, as Linux's v9fs does, the file is walked to and renamed with
+   * Trename.
+   */
   async renameAt(oldname: string, newdir: ClientFile, newname: string, signal?: AbortSignal): Promise<void> {
     if (this.closed) throw syserror.EBADF;
     if (newdir.client !== this.client) throw syserror.EBADF;
-    await this.client.sendRecv(new Trenameat(this.fid, oldname, newdir.fid, newname), Rrenameat, signal);
+    const c = this.client;
+    if (!c.noRenameAt) {
+      try {
+        await c.sendRecv(new Trenameat(this.fid, oldname, newdir.fid, newname), Rrenameat, signal);
+        return;
+      } catch (e) {
+        if (e !== syserror.EOPNOTSUPP || c.version !== 0) throw e;
+        c.noRenameAt = true;
+      }
+    }
+    const [, f] = await this.walk([oldname], signal);
+    try {
+      await f.rename(newdir, newname, signal);
+    } finally {
+      await f.close().catch(() => {});
+    }
   }
 
-  /** unlinkAt unlinks name from this directory; flags may be AT_REMOVEDIR. */
+  /**
+   * unlinkAt unlinks name from this directory; flags may be AT_REMOVEDIR.
+   *
+   * A plain 9P2000.L server may lack Tunlinkat (diod answers EOPNOTSUPP):
+   * then, as Linux's v9fs does, the file is walked to and removed with
+   * Tremove, after checking its type against AT_REMOVEDIR as unlinkat(2)
+   * would (EISDIR, ENOTDIR), since Tremove removes either kind.
+   */
   async unlinkAt(name: string, flags: number, signal?: AbortSignal): Promise<void> {
     if (this.closed) throw syserror.EBADF;
-    await this.client.sendRecv(new Tunlinkat(this.fid, name, flags), Runlinkat, signal);
+    const c = this.client;
+    if (!c.noUnlinkAt) {
+      try {
+        await c.sendRecv(new Tunlinkat(this.fid, name, flags), Runlinkat, signal);
+        return;
+      } catch (e) {
+        if (e !== syserror.EOPNOTSUPP || c.version !== 0) throw e;
+        c.noUnlinkAt = true;
+      }
+    }
+    const [, f, , attr] = await this.walkGetAttr([name], signal);
+    const isDir = fileModeIsDir(attr.mode);
+    if ((flags & AT_REMOVEDIR) !== 0 ? !isDir : isDir) {
+      await f.close().catch(() => {});
+      throw isDir ? syserror.EISDIR : syserror.ENOTDIR;
+    }
+    // Tremove clunks the fid whatever the outcome (remove(5)).
+    await f.remove(signal);
   }
 
   /**
