@@ -1,0 +1,313 @@
+// Tests for pkg/p9/transport.ts, in the spirit of gVisor's transport_test.go
+// (TestSendRecv, TestRecvOverrun, TestRecvInvalidType, TestRecvClosed): the
+// framing, the MessageReader over any chunking, msize limits, and the
+// address helpers over real Unix and TCP sockets.
+import test from 'ava';
+import fc from 'fast-check';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ErrBadMessage } from '../../pkg/p9/buffer';
+import * as m from '../../pkg/p9/messages';
+import { ErrInvalidMsgType, Message, msgRegistry } from '../../pkg/p9/messages';
+import { MsgType, QID } from '../../pkg/p9/p9';
+import {
+  dial,
+  encodeMessage,
+  ErrBadAddress,
+  ErrMessageTooLarge,
+  formatAddress,
+  headerLength,
+  listen,
+  maximumLength,
+  MessageReader,
+  parseAddress,
+  send,
+} from '../../pkg/p9/transport';
+import * as syserror from '../../pkg/syserror/syserror';
+import { samples } from './codec_samples';
+
+function readAll(r: MessageReader): [number, Message][] {
+  const out: [number, Message][] = [];
+  for (let msg = r.next(); msg !== undefined; msg = r.next()) out.push([r.tag, msg]);
+  return out;
+}
+
+function frame(size: number, type: number, tag: number, body: Buffer = Buffer.alloc(0)): Buffer {
+  const h = Buffer.alloc(headerLength);
+  h.writeUInt32LE(size, 0);
+  h[4] = type;
+  h.writeUInt16LE(tag, 5);
+  return Buffer.concat([h, body]);
+}
+
+test('header is size[4] type[1] tag[2], little endian, size counting the header', (t) => {
+  const f = encodeMessage(0x0102, new m.Tclunk(0x0a0b0c0d));
+  t.deepEqual(f, Buffer.from([11, 0, 0, 0, MsgType.Tclunk, 0x02, 0x01, 0x0d, 0x0c, 0x0b, 0x0a]));
+});
+
+test('every sample survives encodeMessage → MessageReader, tags kept (TestSendRecv)', (t) => {
+  const r = new MessageReader();
+  const all = samples();
+  const frames = all.map((msg, i) => encodeMessage(i, msg));
+  r.push(Buffer.concat(frames)); // Many frames in one chunk.
+  const got = readAll(r);
+  t.is(got.length, all.length);
+  got.forEach(([tag, msg], i) => {
+    t.is(tag, i);
+    t.deepEqual(msg, all[i]);
+  });
+  t.is(r.buffered(), 0);
+});
+
+test('MessageReader reassembles frames split at every byte boundary', (t) => {
+  const all = samples();
+  const stream = Buffer.concat(all.map((msg, i) => encodeMessage(i, msg)));
+  for (const step of [1, 2, 3, 7, 13, 64, 1000]) {
+    const r = new MessageReader();
+    const got: [number, Message][] = [];
+    for (let i = 0; i < stream.length; i += step) {
+      r.push(Buffer.from(stream.subarray(i, i + step)));
+      got.push(...readAll(r));
+    }
+    t.is(got.length, all.length, `step ${step}`);
+    got.forEach(([tag, msg], i) => {
+      t.is(tag, i);
+      t.deepEqual(msg, all[i]);
+    });
+  }
+});
+
+test('a large Rread/Twrite payload round-trips (single-copy encode path)', (t) => {
+  const data = Buffer.alloc(200000);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
+  for (const msg of [new m.Rread(data), new m.Twrite(3, 2 ** 33, data)]) {
+    const f = encodeMessage(9, msg);
+    t.is(f.length, headerLength + (msg instanceof m.Rread ? 4 : 16) + data.length);
+    const r = new MessageReader();
+    for (let i = 0; i < f.length; i += 65536) r.push(Buffer.from(f.subarray(i, i + 65536)));
+    const got = r.next();
+    t.deepEqual(got, msg);
+  }
+});
+
+test('a payload decoded from a reader chunk does not change when the chunk is reused by the reader', (t) => {
+  const r = new MessageReader();
+  const f = encodeMessage(1, new m.Rread(Buffer.from('abcdef')));
+  r.push(f.subarray(0, 5));
+  r.push(f.subarray(5));
+  const got = r.next() as m.Rread;
+  r.push(encodeMessage(2, new m.Rread(Buffer.from('zzzzzz'))));
+  r.next();
+  t.is(got.data.toString(), 'abcdef');
+});
+
+test('encodeMessage never produces more than msize: ErrMessageTooLarge', (t) => {
+  const msg = new m.Rread(Buffer.alloc(8192));
+  t.notThrows(() => encodeMessage(1, msg, 8192 + 11));
+  const err = t.throws(() => encodeMessage(1, msg, 8192 + 10));
+  t.true(err instanceof ErrMessageTooLarge);
+  t.true(err instanceof ErrBadMessage);
+  t.is((err as ErrMessageTooLarge).size, 8192 + 11);
+  const walk = new m.Twalk(1, 2, ['a'.repeat(100)]);
+  t.throws(() => encodeMessage(1, walk, 100), { instanceOf: ErrMessageTooLarge });
+  t.throws(() => encodeMessage(1, new m.Rread(Buffer.alloc(maximumLength))), { instanceOf: ErrMessageTooLarge });
+});
+
+test('a frame larger than msize is rejected, fatally, before its body arrives', (t) => {
+  const r = new MessageReader(8192);
+  r.push(frame(8193, MsgType.Rread, 1).subarray(0, headerLength));
+  const err = t.throws(() => r.next());
+  t.true(err instanceof ErrMessageTooLarge);
+  t.true((err as ErrMessageTooLarge).fatal);
+  t.is((err as ErrMessageTooLarge).msize, 8192);
+  // Every later call fails the same way: the stream cannot be trusted.
+  r.push(encodeMessage(2, new m.Tclunk(1)));
+  t.is(t.throws(() => r.next()), err);
+  // Exactly msize is fine.
+  const ok = new MessageReader(11);
+  ok.push(encodeMessage(3, new m.Tclunk(1)));
+  t.deepEqual(ok.next(), new m.Tclunk(1));
+  // msize can never exceed maximumLength.
+  const big = new MessageReader(2 * maximumLength);
+  big.push(frame(maximumLength + 1, MsgType.Rread, 1));
+  t.throws(() => big.next(), { instanceOf: ErrMessageTooLarge });
+});
+
+test('a frame shorter than its header is fatal (gVisor: ErrSocket{ErrNoValidMessage})', (t) => {
+  const r = new MessageReader();
+  r.push(frame(6, MsgType.Tclunk, 1));
+  const err = t.throws(() => r.next());
+  t.true(err instanceof ErrBadMessage);
+  t.true((err as ErrBadMessage).fatal);
+});
+
+test('an unknown type is ErrInvalidMsgType with its tag, and the reader goes on (TestRecvInvalidType)', (t) => {
+  const r = new MessageReader();
+  r.push(frame(headerLength + 3, 99, 42, Buffer.from([1, 2, 3])));
+  r.push(encodeMessage(43, new m.Tclunk(5)));
+  const err = t.throws(() => r.next());
+  t.true(err instanceof ErrInvalidMsgType);
+  t.is((err as ErrInvalidMsgType).tag, 42);
+  t.is((err as ErrInvalidMsgType).msgType, 99);
+  t.false((err as ErrInvalidMsgType).fatal);
+  t.deepEqual(r.next(), new m.Tclunk(5));
+  t.is(r.tag, 43);
+});
+
+test('a body that does not decode is ErrBadMessage with its tag, and the reader goes on (TestRecvOverrun)', (t) => {
+  for (const msg of samples()) {
+    const body = encodeMessage(0, msg).subarray(headerLength);
+    for (let n = 0; n < body.length; n++) {
+      const r = new MessageReader();
+      r.push(frame(headerLength + n, msg.type, 7, body.subarray(0, n)));
+      r.push(encodeMessage(8, new m.Rclunk()));
+      const err = t.throws(() => r.next(), undefined, `${MsgType[msg.type]}[:${n}]`);
+      t.true(err instanceof ErrBadMessage);
+      t.is((err as ErrBadMessage).tag, 7);
+      t.false((err as ErrBadMessage).fatal);
+      t.deepEqual(r.next(), new m.Rclunk());
+    }
+  }
+});
+
+test('a custom lookupTagAndType decides the message a frame decodes into', (t) => {
+  const r = new MessageReader(maximumLength, (tag, ty) => {
+    if (ty !== MsgType.Rlerror && ty !== MsgType.Rwalk) throw new ErrInvalidMsgType(ty, tag);
+    return msgRegistry.get(ty, tag);
+  });
+  r.push(encodeMessage(1, new m.Rwalk([new QID(1, 2, 3n)])));
+  r.push(encodeMessage(2, new m.Rclunk()));
+  t.deepEqual(r.next(), new m.Rwalk([new QID(1, 2, 3n)]));
+  t.throws(() => r.next(), { instanceOf: ErrInvalidMsgType });
+});
+
+test('fast-check: random bytes in random chunks yield only messages or ErrBadMessage, and stop', (t) => {
+  const types = msgRegistry.types();
+  // Frames with plausible headers reach the decoders; raw noise reaches the
+  // header checks.
+  const plausible = fc
+    .tuple(fc.constantFrom(...types), fc.nat(0xffff), fc.uint8Array({ maxLength: 300 }))
+    .map(([ty, tag, body]) => frame(headerLength + body.length, ty, tag, Buffer.from(body)));
+  const noise = fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a));
+  fc.assert(
+    fc.property(fc.array(fc.oneof(plausible, noise), { maxLength: 8 }), fc.array(fc.integer({ min: 1, max: 97 }), { minLength: 1, maxLength: 8 }), (parts, cuts) => {
+      const stream = Buffer.concat(parts);
+      const r = new MessageReader(4096);
+      let i = 0;
+      let k = 0;
+      let steps = 0;
+      let dead = false;
+      while (i < stream.length && !dead) {
+        const n = cuts[k++ % cuts.length];
+        r.push(Buffer.from(stream.subarray(i, i + n)));
+        i += n;
+        for (;;) {
+          if (++steps > 10000) throw new Error('reader does not stop');
+          let msg: Message | undefined;
+          try {
+            msg = r.next();
+          } catch (e) {
+            if (!(e instanceof ErrBadMessage)) throw e;
+            if (e.fatal) dead = true;
+            if (dead) break;
+            continue;
+          }
+          if (msg === undefined) break;
+          if (msgRegistry.lookup(msg.type) === undefined) throw new Error('not a message');
+        }
+      }
+    }),
+    { numRuns: 500 },
+  );
+  t.pass();
+});
+
+test('parseAddress: unix, tcp (v4, v6, names), fd:N and fd:R,W; bad ones are ErrBadAddress (EINVAL)', (t) => {
+  const good: [string, ReturnType<typeof parseAddress>][] = [
+    ['unix:/run/gofer.sock', { kind: 'unix', path: '/run/gofer.sock' }],
+    ['/tmp/x.sock', { kind: 'unix', path: '/tmp/x.sock' }],
+    ['./rel.sock', { kind: 'unix', path: './rel.sock' }],
+    ['tcp:127.0.0.1:5640', { kind: 'tcp', host: '127.0.0.1', port: 5640 }],
+    ['tcp:localhost:564', { kind: 'tcp', host: 'localhost', port: 564 }],
+    ['tcp:[::1]:5640', { kind: 'tcp', host: '::1', port: 5640 }],
+    ['fd:3', { kind: 'fd', readFD: 3, writeFD: 3 }],
+    ['fd:3,4', { kind: 'fd', readFD: 3, writeFD: 4 }],
+  ];
+  for (const [s, want] of good) {
+    t.deepEqual(parseAddress(s), want, s);
+    t.deepEqual(parseAddress(formatAddress(want)), want, s);
+  }
+  for (const s of ['', 'gofer', 'unix:', 'tcp:127.0.0.1', 'tcp::5640', 'tcp:h:99999', 'tcp:h:-1', 'tcp:h:x', 'fd:', 'fd:x', 'fd:1,2,3', 'fd:-1', 'udp:h:1', 'unix:/a\0b']) {
+    const err = t.throws(() => parseAddress(s), undefined, JSON.stringify(s));
+    t.true(err instanceof ErrBadAddress, s);
+    t.is((err as ErrBadAddress).errno, syserror.EINVAL.errno);
+  }
+});
+
+async function echoRoundTrip(t: import('ava').ExecutionContext, address: string, server: net.Server): Promise<void> {
+  // The server decodes with a MessageReader and answers every Twalk with an Rwalk.
+  server.on('connection', (s) => {
+    const r = new MessageReader();
+    s.on('data', (chunk: Buffer) => {
+      r.push(chunk);
+      for (let msg = r.next(); msg !== undefined; msg = r.next()) {
+        const w = msg as m.Twalk;
+        send(s, r.tag, new m.Rwalk(w.names.map((_, i) => new QID(0, 0, BigInt(i)))));
+      }
+    });
+  });
+  const c = await dial(address);
+  t.teardown(() => c.destroy());
+  const r = new MessageReader();
+  const got = new Promise<[number, Message][]>((resolve) => {
+    const acc: [number, Message][] = [];
+    c.on('data', (chunk: Buffer) => {
+      r.push(chunk);
+      acc.push(...readAll(r));
+      if (acc.length === 50) resolve(acc);
+    });
+  });
+  for (let i = 0; i < 50; i++) send(c, i, new m.Twalk(0, 1, new Array<string>(i % 5).fill('x')));
+  const res = await got;
+  res.forEach(([tag, msg], i) => {
+    t.is(tag, i);
+    t.is((msg as m.Rwalk).qids.length, i % 5);
+  });
+}
+
+test('listen/dial over a Unix socket carry frames both ways', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'p9-transport-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const address = `unix:${path.join(dir, 'sock')}`;
+  const srv = await listen(address);
+  t.teardown(() => new Promise<void>((resolve) => srv.close(() => resolve())));
+  await echoRoundTrip(t, address, srv);
+});
+
+test('listen/dial over TCP carry frames both ways', async (t) => {
+  const srv = await listen('tcp:127.0.0.1:0');
+  t.teardown(() => new Promise<void>((resolve) => srv.close(() => resolve())));
+  const port = (srv.address() as net.AddressInfo).port;
+  await echoRoundTrip(t, `tcp:127.0.0.1:${port}`, srv);
+});
+
+test('dial failures are Linux errors: ENOENT for a missing socket, ECONNREFUSED for a closed port', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'p9-transport-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  await t.throwsAsync(dial(`unix:${path.join(dir, 'missing')}`), { is: syserror.ENOENT });
+  const srv = await listen('tcp:127.0.0.1:0');
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  await t.throwsAsync(dial(`tcp:127.0.0.1:${port}`), { is: syserror.ECONNREFUSED });
+  await t.throwsAsync(dial('fd:3,4'), { instanceOf: ErrBadAddress });
+  await t.throwsAsync(dial('bogus'), { instanceOf: ErrBadAddress });
+});
+
+test('listen on an address in use is EADDRINUSE', async (t) => {
+  const srv = await listen('tcp:127.0.0.1:0');
+  t.teardown(() => new Promise<void>((resolve) => srv.close(() => resolve())));
+  const port = (srv.address() as net.AddressInfo).port;
+  await t.throwsAsync(listen(`tcp:127.0.0.1:${port}`), { is: syserror.EADDRINUSE });
+});
