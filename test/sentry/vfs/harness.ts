@@ -1,0 +1,53 @@
+// Shared setup for the vfs tests (not a test file): a VirtualFilesystem with
+// testfs registered, a mount namespace rooted at a testfs, and a context
+// carrying credentials and the namespace.
+
+import * as context from '../../../pkg/context';
+import type { Context } from '../../../pkg/context';
+import * as fspath from '../../../pkg/fspath';
+import * as auth from '../../../pkg/sentry/kernel/auth';
+import * as vfs from '../../../pkg/sentry/vfs';
+import { TestFSType } from './testfs';
+
+export interface Env {
+  ctx: Context;
+  creds: auth.Credentials;
+  vfsObj: vfs.VirtualFilesystem;
+  mntns: vfs.MountNamespace;
+  root: vfs.VirtualDentry;
+  fsType: TestFSType;
+  /** pop builds a PathOperation from root (or start); the final symlink is not followed unless follow. */
+  pop(path: string, opts?: { start?: vfs.VirtualDentry; follow?: boolean; root?: vfs.VirtualDentry }): vfs.PathOperation;
+  /** as returns a context and credentials for another user. */
+  as(uid: number, gid: number, groups?: number[]): { ctx: Context; creds: auth.Credentials };
+  /** teardown releases the namespace and the VFS. */
+  teardown(): void;
+}
+
+export async function newEnv(): Promise<Env> {
+  const creds = auth.newRootCredentials();
+  const vfsObj = new vfs.VirtualFilesystem();
+  const bg = auth.withCredentials(context.background(), creds);
+  vfsObj.init(bg);
+  const fsType = new TestFSType();
+  vfsObj.mustRegisterFilesystemType('testfs', fsType, { allowUserMount: true, allowUserList: true });
+  const mntns = await vfsObj.newMountNamespace(bg, creds, '', 'testfs', {});
+  const ctx = vfs.withMountNamespace(bg, mntns);
+  const root = mntns.root();
+  return {
+    ctx, creds, vfsObj, mntns, root, fsType,
+    pop(path, opts = {}) {
+      const r = opts.root ?? root;
+      const p = fspath.parse(path);
+      return { root: r, start: p.absolute ? r : (opts.start ?? r), path: p, followFinalSymlink: opts.follow ?? false };
+    },
+    as(uid, gid, groups = []) {
+      const c = auth.newUserCredentials(uid, gid, groups);
+      return { ctx: vfs.withMountNamespace(auth.withCredentials(context.background(), c), mntns), creds: c };
+    },
+    teardown() {
+      mntns.decRef(ctx);
+      vfsObj.release(ctx);
+    },
+  };
+}
