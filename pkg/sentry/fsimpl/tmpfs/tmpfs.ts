@@ -528,12 +528,16 @@ export class inode {
       if (impl instanceof directory) throw syserror.EISDIR;
       if (!(impl instanceof regularFile)) throw syserror.EINVAL;
       impl.truncateLocked(stat.size);
+      removePrivs(ctx, this);
       needsMtimeBump = true;
       needsCtimeBump = true;
     }
+    const ft = this.mode & linux.S_IFMT;
     if ((mask & STATX_MODE) !== 0) {
-      const ft = this.mode & linux.S_IFMT;
-      this.mode = ft | (stat.mode & ~linux.S_IFMT & 0xffff);
+      // Linux's setattr_copy drops S_ISGID for a caller outside the file's
+      // group without CAP_FSETID (a TODO in gVisor at dbe41765).
+      const kgid = (mask & STATX_GID) !== 0 ? stat.gid : this.gid;
+      this.mode = ft | vfs.clearSGIDForChmod(creds, stat.mode & ~linux.S_IFMT & 0xffff, kgid);
       needsCtimeBump = true;
     }
     if ((mask & STATX_UID) !== 0) {
@@ -543,6 +547,12 @@ export class inode {
     if ((mask & STATX_GID) !== 0) {
       this.gid = stat.gid;
       needsCtimeBump = true;
+    }
+    if ((mask & (STATX_UID | STATX_GID)) !== 0 && (mask & STATX_MODE) === 0 && ft !== linux.S_IFDIR) {
+      // chown(2) of a non-directory drops set-user-ID, and set-group-ID if
+      // group-executable (fs/open.c:chown_common sets ATTR_KILL_SUID and
+      // ATTR_KILL_SGID), whoever the caller.
+      this.mode = ft | vfs.clearSUIDAndSGID(this.mode & ~linux.S_IFMT);
     }
     const now = this.fs.clock.nowNanoseconds();
     if ((mask & STATX_ATIME) !== 0) {
@@ -800,7 +810,7 @@ const log = logger('gvisor:vfs:tmpfs');
 import { deviceFile } from './device_file';
 import { directory, newDirectory } from './directory';
 import { namedPipe } from './named_pipe';
-import { newRegularFile, regularFile } from './regular_file';
+import { newRegularFile, regularFile, removePrivs } from './regular_file';
 import { socketFile } from './socket_file';
 import { newSymlink, symlink } from './symlink';
 import './filesystem';

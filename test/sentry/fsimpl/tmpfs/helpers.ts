@@ -52,7 +52,7 @@ export async function newTmpfsRoot(t: ExecutionContext, data = ''): Promise<Env>
       const c = newUserCredentials(uid, gid, extraGIDs);
       return { ctx: vfs.withMountNamespace(withCredentials(background(), c), mntns), creds: c };
     },
-    pop(path: string, followFinalSymlink = true, start = root): vfs.PathOperation {
+    pop(path: string, followFinalSymlink = false, start = root): vfs.PathOperation {
       return { root, start, path: fspath.parse(path), followFinalSymlink };
     },
     cleanup() {
@@ -76,7 +76,7 @@ export function leakCheck(t: ExecutionContext, env: Env): void {
 
 /** openAt opens path (creating it with O_CREAT). */
 export function openAt(env: Env, path: string, flags: number, mode = 0o644, ctx = env.ctx, creds = env.creds): Promise<vfs.FileDescription> {
-  return env.vfsObj.openAt(ctx, creds, env.pop(path), { flags, mode });
+  return env.vfsObj.openAt(ctx, creds, env.pop(path, true), { flags, mode });
 }
 
 /** newFileFD creates a new file in a new tmpfs mount, and returns the FD (closed at teardown). */
