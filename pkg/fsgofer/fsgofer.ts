@@ -542,7 +542,10 @@ export class localFile implements File {
         this.fileType,
         this.attachPoint.makeQID(stat),
       );
-      return [[c.qid], c, stat];
+      // Differs from gVisor (which answers [c.qid] and whose server
+      // insists on exactly one QID): this tree's p9 server (handlers.ts
+      // walkOne) expects one QID per name, so none for a clone.
+      return [[], c, stat];
     }
 
     const qids: QID[] = [];
