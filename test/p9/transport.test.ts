@@ -11,8 +11,9 @@ import * as path from 'node:path';
 import { ErrBadMessage } from '../../pkg/p9/buffer';
 import * as m from '../../pkg/p9/messages';
 import { ErrInvalidMsgType, Message, msgRegistry } from '../../pkg/p9/messages';
-import { MsgType, QID } from '../../pkg/p9/p9';
+import { Dirent, MsgType, QID } from '../../pkg/p9/p9';
 import {
+  decodeMessage,
   dial,
   encodeMessage,
   ErrBadAddress,
@@ -310,4 +311,15 @@ test('listen on an address in use is EADDRINUSE', async (t) => {
   t.teardown(() => new Promise<void>((resolve) => srv.close(() => resolve())));
   const port = (srv.address() as net.AddressInfo).port;
   await t.throwsAsync(listen(`tcp:127.0.0.1:${port}`), { is: syserror.EADDRINUSE });
+});
+
+test('Rreaddir sends only the whole entries that fit in msize, whatever count asks', (t) => {
+  const entries = Array.from({ length: 100 }, (_, i) => new Dirent(new QID(0, 0, BigInt(i)), BigInt(i + 1), 0, `name-${i}`));
+  const r = new m.Rreaddir(0xffffffff, entries);
+  const f = encodeMessage(1, r, 1024);
+  t.true(f.length <= 1024);
+  const got = decodeMessage(MsgType.Rreaddir, f.subarray(headerLength)) as m.Rreaddir;
+  t.true(got.entries.length > 0);
+  t.deepEqual(got.entries, entries.slice(0, got.entries.length));
+  t.is(r.count, f.length - headerLength - 4);
 });
