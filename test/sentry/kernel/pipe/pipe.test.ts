@@ -325,3 +325,64 @@ test('TestAnonReadOpen: an anonymous pipe never blocks on open; no access mode i
   await t.throwsAsync(vp.open(bg, 3), { is: syserror.EINVAL });
   r.release();
 });
+
+// ---- the non-blocking core against a byte-queue model (fast-check) ----
+
+import fc from 'fast-check';
+
+test('read/write agree with a FIFO byte model: PIPE_BUF all-or-nothing, larger writes fill, reads drain in order (fast-check)', (t) => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(
+        fc.record({ op: fc.constant('w' as const), n: fc.integer({ min: 0, max: 9000 }) }),
+        fc.record({ op: fc.constant('r' as const), n: fc.integer({ min: 0, max: 9000 }) }),
+      ), { maxLength: 30 }),
+      (ops) => {
+        const [r, w] = new VFSPipe(false, 8192).readerWriterPair(0);
+        const model: number[] = [];
+        let next = 0;
+        for (const { op, n } of ops) {
+          if (op === 'w') {
+            const src = new Uint8Array(n).map(() => next++ & 0xff);
+            const avail = 8192 - model.length;
+            let want: number | 'EAGAIN';
+            if (n === 0) want = 0;
+            else if (n <= avail) want = n;
+            else if (n <= atomicIOBytes || avail === 0) want = 'EAGAIN';
+            else want = avail;
+            let got: number | 'EAGAIN';
+            try {
+              got = w.write(src);
+            } catch (e) {
+              if (e !== syserror.EAGAIN) throw e;
+              got = 'EAGAIN';
+            }
+            if (got !== want) return false;
+            if (typeof got === 'number') model.push(...src.subarray(0, got));
+          } else {
+            const dst = new Uint8Array(n);
+            let got: number | 'EAGAIN';
+            try {
+              got = r.read(dst);
+            } catch (e) {
+              if (e !== syserror.EAGAIN) throw e;
+              got = 'EAGAIN';
+            }
+            const want = n === 0 ? 0 : model.length === 0 ? 'EAGAIN' : Math.min(n, model.length);
+            if (got !== want) return false;
+            if (typeof got === 'number') {
+              const exp = model.splice(0, got);
+              for (let i = 0; i < got; i++) if (dst[i] !== exp[i]) return false;
+            }
+          }
+          if (r.queued() !== model.length) return false;
+        }
+        r.release();
+        w.release();
+        return true;
+      },
+    ),
+    { numRuns: 200 },
+  );
+  t.pass();
+});
