@@ -502,8 +502,11 @@ export class FSStat implements encoder {
     public files = 0,
     /** filesFree is the number of free file nodes. */
     public filesFree = 0,
-    /** fsid is the filesystem ID (gVisor's FSID). */
-    public fsid = 0,
+    /**
+     * fsid is the filesystem ID (gVisor's FSID). A bigint: it is an identity,
+     * and Linux servers send statfs(2)'s f_fsid, which often exceeds 2^53.
+     */
+    public fsid = 0n,
     /** nameLength is the maximum name length. */
     public nameLength = 0,
   ) {}
@@ -524,7 +527,7 @@ export class FSStat implements encoder {
     this.blocksAvailable = b.read64();
     this.files = b.read64();
     this.filesFree = b.read64();
-    this.fsid = b.read64();
+    this.fsid = b.read64Big();
     this.nameLength = b.read32();
   }
 
@@ -536,7 +539,7 @@ export class FSStat implements encoder {
     b.write64(this.blocksAvailable);
     b.write64(this.files);
     b.write64(this.filesFree);
-    b.write64(this.fsid);
+    b.write64Big(this.fsid);
     b.write32(this.nameLength);
   }
 }

@@ -67,7 +67,7 @@ export function samples(): Message[] {
   return [
     new m.Rlerror(2),
     new m.Tstatfs(1),
-    new m.Rstatfs(new FSStat(0x01021994, 4096, 1 << 30, 1 << 29, 1 << 28, 1 << 20, 1 << 19, 0x1234abcd, 255)),
+    new m.Rstatfs(new FSStat(0x01021994, 4096, 1 << 30, 1 << 29, 1 << 28, 1 << 20, 1 << 19, 0x9a1b2c3d4e5f6071n, 255)),
     new m.Tlopen(3, ReadWrite | OpenTruncate),
     new m.Rlopen(fileQID, 65536 - 24),
     new m.Tlcreate(3, 'new-file.txt', ReadWrite, 0o644, 1000),

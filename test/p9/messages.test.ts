@@ -119,7 +119,7 @@ function utf8RoundTrip(s: string): string {
 const u64Fields = new Set([
   'nLink', 'rDev', 'size', 'blockSize', 'blocks', 'aTimeNanoSeconds', 'mTimeNanoSeconds', 'cTimeNanoSeconds',
   'bTimeNanoSeconds', 'gen', 'dataVersion', 'offset', 'length', 'start', 'attrSize', 'blocksFree',
-  'blocksAvailable', 'files', 'filesFree', 'fsid',
+  'blocksAvailable', 'files', 'filesFree',
 ]);
 const s64Fields = new Set(['aTimeSeconds', 'mTimeSeconds', 'cTimeSeconds', 'bTimeSeconds']);
 const u8Fields = new Set(['lockType', 'status']);
