@@ -357,6 +357,9 @@ filesystem.prototype.openAt = async function openAt(
       // Reject attempts to open mount root directory with O_CREAT.
       if (rp.mustBeDir()) throw syserror.EISDIR;
       if (mustCreate) throw syserror.EEXIST;
+      // Linux's do_open: O_CREAT on an existing directory is EISDIR (gVisor
+      // at dbe41765 opens it).
+      if (start.inode.isDir()) throw syserror.EISDIR;
       start.incRef();
       unlock();
       try {
@@ -415,6 +418,9 @@ filesystem.prototype.openAt = async function openAt(
         continue;
       }
       if (rp.mustBeDir() && !child.inode.isDir()) throw syserror.ENOTDIR;
+      // Linux's do_open: O_CREAT on an existing directory is EISDIR (gVisor
+      // at dbe41765 opens it).
+      if (child.inode.isDir()) throw syserror.EISDIR;
       child.incRef();
       unlock();
       try {
