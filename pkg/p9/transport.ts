@@ -227,9 +227,13 @@ export class MessageReader {
     this.lookup = lookup;
   }
 
-  /** buffered returns the number of bytes received but not yet consumed. */
+  /**
+   * buffered returns the number of bytes received but not yet returned as
+   * messages. Non-zero when the stream ends means it ended inside a frame
+   * (gVisor's recv fails with ErrSocket then).
+   */
   buffered(): number {
-    return this.avail;
+    return this.avail + (this.frame !== undefined ? this.frameFill : 0);
   }
 
   /** push adds a chunk of the stream. */

@@ -17,6 +17,7 @@ import {
   dial,
   encodeMessage,
   ErrBadAddress,
+  ErrSocket,
   ErrMessageTooLarge,
   formatAddress,
   headerLength,
@@ -322,4 +323,42 @@ test('Rreaddir sends only the whole entries that fit in msize, whatever count as
   t.true(got.entries.length > 0);
   t.deepEqual(got.entries, entries.slice(0, got.entries.length));
   t.is(r.count, f.length - headerLength - 4);
+});
+
+test('buffered() counts a partial frame, so a stream ending mid-frame is detectable (TestRecvClosed)', (t) => {
+  const r = new MessageReader();
+  const f = encodeMessage(1, new m.Twalk(1, 2, ['a', 'b']));
+  t.is(r.buffered(), 0);
+  r.push(f.subarray(0, 3));
+  t.is(r.next(), undefined);
+  t.is(r.buffered(), 3);
+  r.push(f.subarray(3, 10));
+  t.is(r.next(), undefined);
+  t.is(r.buffered(), 10);
+  r.push(f.subarray(10));
+  t.truthy(r.next());
+  t.is(r.buffered(), 0);
+});
+
+test('ErrSocket carries the errno of the Node error it wraps (EIO without one)', (t) => {
+  const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', errno: -104 });
+  const e = new ErrSocket(reset);
+  t.is(e.errno, syserror.ECONNRESET.errno);
+  t.is(e.cause, reset);
+  t.true(e.message.includes('ECONNRESET'));
+  t.is(new ErrSocket('weird').errno, syserror.EIO.errno);
+});
+
+test('a write to a closed connection surfaces as the socket\'s error, not a throw (TestSendClosed)', async (t) => {
+  const srv = await listen('tcp:127.0.0.1:0');
+  t.teardown(() => new Promise<void>((resolve) => srv.close(() => resolve())));
+  const port = (srv.address() as net.AddressInfo).port;
+  const c = await dial(`tcp:127.0.0.1:${port}`);
+  t.teardown(() => c.destroy());
+  c.end();
+  const err = await new Promise<unknown>((resolve) => {
+    c.once('error', resolve);
+    t.notThrows(() => send(c, 1, new m.Tclunk(1)));
+  });
+  t.true(err instanceof Error);
 });
