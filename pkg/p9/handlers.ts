@@ -21,6 +21,7 @@
 //     reply fits msize.
 //   - Tattach with a path answers the QID of the file attached to (gVisor
 //     answers the root's).
+//   - Tauth answers ENOENT (gVisor: ENOSYS), for diod's clients: see there.
 //   - Tlconnect and Tchannel cannot pass host fds in Node: see there.
 
 import * as syserror from '../syserror/syserror';
@@ -315,10 +316,13 @@ async function handleTremove(cs: connState, t: Tremove): Promise<Message> {
 /**
  * handle implements handler for Tauth.
  *
- * We don't support authentication, so this just returns ENOSYS.
+ * We don't support authentication. gVisor answers ENOSYS; here it is
+ * ENOENT, which diod's clients (libnpclient npc_auth) read as "auth not
+ * required" and go on to Tattach, while ENOSYS makes them give up. gVisor's
+ * client never sends Tauth.
  */
 async function handleTauth(_cs: connState, _t: Tauth): Promise<Message> {
-  return newErr(syserror.ENOSYS);
+  return newErr(syserror.ENOENT);
 }
 
 /** handle implements handler for Tattach. */

@@ -87,6 +87,7 @@ export class Server {
   /** liveRefs counts fidRefs whose references have not dropped to zero. */
   liveRefs = 0;
   private closed = false;
+  private idleWaiters: Array<() => void> = [];
 
   constructor(attacher: Attacher, options: ServerOptions = {}) {
     this.attacher = attacher;
@@ -142,7 +143,20 @@ export class Server {
     this.conns.add(cs);
     return cs.done.then(() => {
       this.conns.delete(cs);
+      const ws = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of ws) w();
     });
+  }
+
+  /**
+   * waitIdle resolves once at most maxConns connections are open and every
+   * File of the closed ones is closed (for leak checks after clients have
+   * disconnected).
+   */
+  async waitIdle(maxConns = 0): Promise<void> {
+    while (this.conns.size > maxConns) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.settled();
   }
 
   /**
