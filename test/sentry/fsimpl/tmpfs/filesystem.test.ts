@@ -11,7 +11,9 @@ import { IN_ALL_EVENTS, IN_ATTRIB, IN_CREATE, IN_DELETE, IN_ISDIR, IN_MODIFY, IN
 import { STATX_MODE, newStatx } from '../../../../pkg/abi/linux/stat';
 import * as fspath from '../../../../pkg/fspath';
 import * as vfs from '../../../../pkg/sentry/vfs';
-import { errnoOf, newTmpfsRoot, openAt, readAll, type Env } from './helpers';
+import { directory } from '../../../../pkg/sentry/fsimpl/tmpfs/directory';
+import type { dentry } from '../../../../pkg/sentry/fsimpl/tmpfs/tmpfs';
+import { errnoOf, leakCheck, newTmpfsRoot, openAt, readAll, type Env } from './helpers';
 
 async function touch(env: Env, path: string, mode = 0o644, c = { ctx: env.ctx, creds: env.creds }): Promise<void> {
   (await openAt(env, path, linux.O_CREAT | linux.O_WRONLY, mode, c.ctx, c.creds)).decRef(env.ctx);
@@ -446,4 +448,33 @@ test('concurrency: rmdir racing a create inside never loses the file; concurrent
   for (let i = 0; i < 10; i++) await touch(env, `r${i}`);
   await Promise.all(Array.from({ length: 10 }, (_, i) => vfsObj.renameAt(ctx, creds, env.pop(`r${i}`), env.pop(`s${i}`), {})));
   for (let i = 0; i < 10; i++) t.true(await exists(env, `s${i}`));
+});
+
+test('reference counts: after closing every file and dropping the mount, every inode of a populated tree is released', async (t) => {
+  const env = await newTmpfsRoot(t);
+  const { ctx, creds, vfsObj } = env;
+  await vfsObj.mkdirAt(ctx, creds, env.pop('a'), { mode: 0o755 });
+  await vfsObj.mkdirAt(ctx, creds, env.pop('a/b'), { mode: 0o755 });
+  await writeFile(env, 'a/b/f', 'x');
+  await vfsObj.linkAt(ctx, creds, env.pop('a/b/f'), env.pop('a/g'));
+  await vfsObj.symlinkAt(ctx, creds, env.pop('a/s'), 'b/f');
+  await vfsObj.mknodAt(ctx, creds, env.pop('a/p'), { mode: linux.S_IFIFO | 0o644 });
+  await writeFile(env, 'gone', 'y');
+  const fd = await openAt(env, 'gone', linux.O_RDONLY);
+  await vfsObj.unlinkAt(ctx, creds, env.pop('gone'));
+  const dfd = await openAt(env, 'a', linux.O_RDONLY);
+  await dfd.iterDirents(ctx, { handle: () => undefined });
+  // Collect every inode, including the unlinked one held by fd.
+  const inodes = new Set<{ refs: number }>();
+  const walk = (d: dentry): void => {
+    inodes.add(d.inode);
+    if (d.inode.impl instanceof directory) for (const c of d.inode.impl.childMap.values()) walk(c);
+  };
+  walk(env.root.dentry().impl as dentry);
+  inodes.add((fd.dentry().impl as dentry).inode);
+  t.is(inodes.size, 7); // root, a, b, f (= g), s, p, gone
+  fd.decRef(ctx);
+  dfd.decRef(ctx);
+  leakCheck(t, env);
+  t.deepEqual([...inodes].map((i) => i.refs), Array(7).fill(0));
 });
