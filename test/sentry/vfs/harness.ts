@@ -7,6 +7,7 @@ import type { Context } from '../../../pkg/context';
 import * as fspath from '../../../pkg/fspath';
 import * as auth from '../../../pkg/sentry/kernel/auth';
 import * as vfs from '../../../pkg/sentry/vfs';
+import { FilesystemType as TmpfsType } from '../../../pkg/sentry/fsimpl/tmpfs';
 import { TestFSType } from './testfs';
 
 export interface Env {
@@ -24,14 +25,20 @@ export interface Env {
   teardown(): void;
 }
 
-export async function newEnv(): Promise<Env> {
+/**
+ * newEnv makes the environment; rootFS picks the root filesystem: testfs
+ * (the tiny in-test FilesystemImpl, the default) or tmpfs. Both types are
+ * registered either way.
+ */
+export async function newEnv(rootFS: 'testfs' | 'tmpfs' = 'testfs'): Promise<Env> {
   const creds = auth.newRootCredentials();
   const vfsObj = new vfs.VirtualFilesystem();
   const bg = auth.withCredentials(context.background(), creds);
   vfsObj.init(bg);
   const fsType = new TestFSType();
   vfsObj.mustRegisterFilesystemType('testfs', fsType, { allowUserMount: true, allowUserList: true });
-  const mntns = await vfsObj.newMountNamespace(bg, creds, '', 'testfs', {});
+  vfsObj.mustRegisterFilesystemType('tmpfs', new TmpfsType(), { allowUserMount: true });
+  const mntns = await vfsObj.newMountNamespace(bg, creds, '', rootFS, {});
   const ctx = vfs.withMountNamespace(bg, mntns);
   const root = mntns.root();
   return {
