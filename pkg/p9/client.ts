@@ -27,8 +27,7 @@ import * as net from 'node:net';
 import { logger } from '../context/context';
 import * as syserror from '../syserror/syserror';
 import { LinuxError } from '../syserror/syserror';
-import { buffer } from './buffer';
-import { Message, Rlerror, Rstatfs, Rversion, Tflush, Tversion, msgRegistry } from './messages';
+import { Message, Rlerror, Rversion, Tflush, Tversion, msgRegistry } from './messages';
 import { MsgType, NoFID, NoTag } from './p9';
 import { DefaultMessageSize, ErrMessageTooLarge, MessageReader, dial, encodeMessage, headerLength } from './transport';
 
@@ -185,7 +184,7 @@ export class Client {
     this.socket = socket;
     this.messageSize = messageSize;
     this.payloadSize = computePayloadSize(messageSize);
-    this.reader = new MessageReader(messageSize, clientLookup);
+    this.reader = new MessageReader(messageSize);
     this.closedPromise = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -526,32 +525,6 @@ function computePayloadSize(messageSize: number): number {
   let payloadSize = messageSize - headerLength - msgRegistry.largestFixedSize;
   if (payloadSize > 512 && payloadSize % 512 !== 0) payloadSize -= payloadSize % 512;
   return payloadSize;
-}
-
-/**
- * lenientRstatfs decodes Rstatfs with a 64-bit fsid. Linux servers (diod)
- * send statfs(2)'s f_fsid, which often exceeds 2^53: FSStat.decode (p9.ts)
- * reads it as a number and rejects the message. fsid is an identity that
- * no client computes with, so here it is kept rounded instead.
- */
-class lenientRstatfs extends Rstatfs {
-  override decode(b: buffer): void {
-    const s = this.fsStat;
-    s.type = b.read32();
-    s.blockSize = b.read32();
-    s.blocks = b.read64();
-    s.blocksFree = b.read64();
-    s.blocksAvailable = b.read64();
-    s.files = b.read64();
-    s.filesFree = b.read64();
-    s.fsid = Number(b.read64Big());
-    s.nameLength = b.read32();
-  }
-}
-
-// clientLookup is the registry's lookup, but for lenientRstatfs.
-function clientLookup(tag: number, t: MsgType): Message {
-  return t === MsgType.Rstatfs ? new lenientRstatfs() : msgRegistry.get(t, tag);
 }
 
 function errorOf(r: Rlerror): LinuxError {

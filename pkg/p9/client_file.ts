@@ -226,13 +226,13 @@ export class ClientFile {
       try {
         rwalk = await c.sendRecv(new Twalk(from, fid, part as string[]), Rwalk, signal);
       } catch (e) {
-        if (from === fid) this.clunkLost(fid);
+        if (from === fid) await this.clunkLost(fid);
         else c.fidPool.put(fid);
         throw e;
       }
       if (rwalk.qids.length !== part.length) {
         // A short walk: the server did not create (or move) fid.
-        if (from === fid) this.clunkLost(fid);
+        if (from === fid) await this.clunkLost(fid);
         else c.fidPool.put(fid);
         throw syserror.ENOENT;
       }
@@ -245,9 +245,9 @@ export class ClientFile {
     return [qids, new ClientFile(c, fid)];
   }
 
-  // clunkLost clunks a fid the caller will not get, in the background.
-  private clunkLost(fid: number): void {
-    new ClientFile(this.client, fid).close().catch(() => {});
+  // clunkLost clunks a fid the caller will not get, ignoring errors.
+  private async clunkLost(fid: number): Promise<void> {
+    await new ClientFile(this.client, fid).close().catch(() => {});
   }
 
   /** walkGetAttr walks to the next file and returns its maximal set of attributes. */
@@ -262,7 +262,7 @@ export class ClientFile {
       try {
         [, valid, attr] = await file.getAttr(AttrMaskAll(), signal);
       } catch (e) {
-        file.close().catch(() => {});
+        await file.close().catch(() => {});
         throw e;
       }
       return [qids, file, valid, attr];
@@ -408,7 +408,7 @@ export class ClientFile {
         n += m;
       }
     } catch (e) {
-      xf.close().catch(() => {});
+      await xf.close().catch(() => {});
       throw e;
     }
     // The clunk applies the attribute: its error is the call's.
@@ -847,7 +847,7 @@ export async function defaultMultiGetAttr(start: ClientFile, names: readonly str
         throw e;
       } finally {
         if (parent !== start) {
-          parent.close().catch(() => {});
+          await parent.close().catch(() => {});
           parent = start;
         }
       }
@@ -855,13 +855,13 @@ export async function defaultMultiGetAttr(start: ClientFile, names: readonly str
       if (!fileModeIsDir(attr.mode)) {
         // Doesn't need to continue if entry is not a dir. Including
         // symlinks that cannot be followed.
-        child.close().catch(() => {});
+        await child.close().catch(() => {});
         break;
       }
       parent = child;
     }
   } finally {
-    if (parent !== start) parent.close().catch(() => {});
+    if (parent !== start) await parent.close().catch(() => {});
   }
   return stats;
 }

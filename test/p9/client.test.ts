@@ -323,7 +323,7 @@ test('abort: sends Tflush(oldTag); the Rflush rejects the call with EINTR; the t
     () => (settled = true),
     () => (settled = true),
   );
-  await new Promise((r) => setTimeout(r, 20));
+  while (!p.received.some((r) => r.msg instanceof Tread)) await new Promise((r) => setTimeout(r, 5));
   const readTag = p.received.find((r) => r.msg instanceof Tread)!.tag;
   ac.abort();
   while (flushTag < 0) await new Promise((r) => setTimeout(r, 5));
