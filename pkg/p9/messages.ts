@@ -23,6 +23,13 @@
 //     the same wire form as gVisor's string (length[2] then bytes).
 //   - The registry keeps no message cache (gVisor's msgFactory.cache): in
 //     JavaScript a fresh object is cheaper and cannot be aliased by mistake.
+//   - Go structs are values, JavaScript objects are references: decode fills
+//     nested encoders (QID, Attr, AttrMask...) in place, so decode only into
+//     a fresh message (msgRegistry.get gives one), never into one built
+//     around objects the caller still uses.
+//
+// Tlerror (6) has a MsgType but no class, as in gVisor: 9P2000.L reserves the
+// number and nobody sends it, so a frame of that type is ErrInvalidMsgType.
 
 import { buffer, encoder, ErrBadMessage } from './buffer';
 import {
