@@ -183,7 +183,15 @@ export async function readlinkat(t: Task, dirfd: number, pathAddr: PathArg, bufA
   const path = copyInPath(pathAddr);
   const tpop = getTaskPathOperation(t, dirfd, path, allowEmptyPath, nofollowFinalSymlink);
   try {
-    const target = await t.k.vfs.readlinkAt(t, t.creds, tpop.pop);
+    let target: string;
+    try {
+      target = await t.k.vfs.readlinkAt(t, t.creds, tpop.pop);
+    } catch (err) {
+      // fs/stat.c:do_readlinkat(): "error = empty ? -ENOENT : -EINVAL" when
+      // the file is not a symlink (gVisor answered EINVAL for both).
+      if (err === syserror.EINVAL && !path.absolute && !path.hasComponents()) throw syserror.ENOENT;
+      throw err;
+    }
     let bytes = Buffer.from(target, 'utf8');
     if (bytes.length > size) bytes = bytes.subarray(0, size);
     if (bytes.length === 0) return 0;
