@@ -1,8 +1,17 @@
 // Package p9 is a 9P2000.L implementation (gVisor pkg/p9): the codec
-// (p9, buffer, messages, version, transport), and the client and server
-// built on it.
+// (p9, buffer, messages, version, transport), the server (file, server,
+// path_tree) and the client (client, client_file).
 export * from './p9';
 export { buffer, encoder, ErrBadMessage, ErrNoValidMessage } from './buffer';
 export * from './messages';
 export * from './version';
 export * from './transport';
+export * from './file';
+export * from './server';
+export * from './client';
+export * from './client_file';
+export * from './path_tree';
+// file.ts and client_file.ts both define defaultMultiGetAttr (gVisor's
+// DefaultMultiGetAttr, for a File); the package-level name is file.ts's.
+export { defaultMultiGetAttr } from './file';
+export { defaultMultiGetAttr as clientDefaultMultiGetAttr } from './client_file';
