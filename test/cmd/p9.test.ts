@@ -10,6 +10,8 @@ import { PassThrough } from 'node:stream';
 
 import { main } from '../../cmd/p9';
 
+import { newAttachPoint } from '../../pkg/fsgofer/fsgofer';
+import { Server } from '../../pkg/p9/server';
 import { Diod, haveDiod, startDiod, tempDir } from '../p9/client_util';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -182,3 +184,20 @@ if (!haveDiod()) {
     t.is(r.stderr, 'p9: attach /not/exported: EPERM (Operation not permitted)\n');
   });
 }
+
+test('p9 against our server (pkg/p9 Server over pkg/fsgofer): the same tour', async (t) => {
+  const dir = tempDir('p9cmd-ours-');
+  const sockDir = tempDir('p9cmd-sock-');
+  const server = new Server({ attach: () => newAttachPoint(dir, { roMount: false }).attach() });
+  t.teardown(async () => {
+    await server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(sockDir, { recursive: true, force: true });
+  });
+  const address = `unix:${path.join(sockDir, 'gofer.sock')}`;
+  await server.listen(address);
+  await tour(t, address, dir, []);
+  // Every run clunked what it walked: nothing is left once it has gone.
+  await server.waitIdle();
+  t.is(server.fidCount(), 0);
+});

@@ -328,7 +328,7 @@ for (const V of versions) {
     await Promise.all(files.map((f) => f.close()));
     t.is(env.server.fidCount(), 1);
     await env.client.close();
-    await env.server.waitIdle?.();
+    await env.server.waitIdle();
     t.is(env.server.fidCount(), 0);
   });
 }
