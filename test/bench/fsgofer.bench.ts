@@ -1,0 +1,215 @@
+// Benchmark: our gofer (cmd/gofer, pkg/fsgofer) against diod, with the same
+// client (pkg/p9's Client) over TCP on 127.0.0.1, serving the same
+// directory, in one run. Workloads:
+//   - walk+getattr of every file of a 10,000-file tree;
+//   - create + write 4 KiB + close + unlink, 2,000 files;
+//   - 64 MiB sequential write, then read.
+// Each prints both times and the throughput ratio ours/diod (>= 1.0: we are
+// not slower). Runnable directly after `npm run build`:
+//   node dist/test/bench/fsgofer.bench.js
+import * as child_process from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { Client } from '../../pkg/p9/client';
+import { ClientFile } from '../../pkg/p9/client_file';
+import { AttrMaskAll, ReadOnly, ReadWrite, WriteOnly } from '../../pkg/p9/p9';
+
+const DIOD = '/usr/sbin/diod';
+const MSIZE = 1 << 20;
+const TREE_DIRS = 100;
+const TREE_FILES_PER_DIR = 100;
+const CREATE_FILES = 2000;
+const BIG = 64 << 20;
+const INFLIGHT = 16;
+
+interface server {
+  name: string;
+  address: string;
+  aname: string;
+  proc: child_process.ChildProcess;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a !== null ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, proc: child_process.ChildProcess): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = net.connect(port, '127.0.0.1');
+      c.once('connect', () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`nothing listens on port ${port}`);
+}
+
+async function startOurs(root: string): Promise<server> {
+  const port = await freePort();
+  const gofer = path.join(__dirname, '..', '..', 'cmd', 'gofer.js');
+  const proc = child_process.spawn(process.execPath, [gofer, '--root', root, '--listen', `tcp:127.0.0.1:${port}`, '--msize', String(MSIZE)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await waitForPort(port, proc);
+  return { name: 'ours', address: `tcp:127.0.0.1:${port}`, aname: '/', proc };
+}
+
+async function startDiod(root: string): Promise<server> {
+  const port = await freePort();
+  const proc = child_process.spawn(DIOD, ['-f', '-n', '-N', '-e', root, '-l', `127.0.0.1:${port}`, '-L', 'stderr'], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  await waitForPort(port, proc);
+  return { name: 'diod', address: `tcp:127.0.0.1:${port}`, aname: root, proc };
+}
+
+function stopServer(s: server): Promise<void> {
+  return new Promise((resolve) => {
+    if (s.proc.exitCode !== null) return resolve();
+    s.proc.once('exit', () => resolve());
+    s.proc.kill('SIGTERM');
+  });
+}
+
+// pool runs fn(i) for i in [0, n) with at most INFLIGHT calls in flight.
+async function pool(n: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < n) await fn(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(INFLIGHT, n) }, worker));
+}
+
+async function walkGetAttrAll(root: ClientFile): Promise<void> {
+  const mask = AttrMaskAll();
+  await pool(TREE_DIRS * TREE_FILES_PER_DIR, async (i) => {
+    const d = Math.floor(i / TREE_FILES_PER_DIR);
+    const names = [`d${d}`, `f${i % TREE_FILES_PER_DIR}`];
+    const [, f] = await root.walkGetAttr(names).catch(async () => {
+      // 9P2000.L servers (diod): walk, then getattr.
+      const [q, w] = await root.walk(names);
+      await w.getAttr(mask);
+      return [q, w] as const;
+    });
+    await f.close();
+  });
+}
+
+async function createWriteUnlink(root: ClientFile, dir: string): Promise<void> {
+  const data = Buffer.alloc(4096, 0x61);
+  const [, d] = await root.walk([dir]);
+  await pool(CREATE_FILES, async (i) => {
+    const [, f] = await d.walk([]);
+    await f.create(`c${i}`, WriteOnly, 0o644, 0, 0);
+    await f.writeAt(data, 0);
+    await f.close();
+    await d.unlinkAt(`c${i}`, 0);
+  });
+  await d.close();
+}
+
+async function bigWrite(root: ClientFile, buf: Buffer): Promise<void> {
+  const [, f] = await root.walk([]);
+  await f.create('big', ReadWrite, 0o644, 0, 0);
+  await f.writeAt(buf, 0);
+  await f.close();
+}
+
+async function bigRead(root: ClientFile, buf: Buffer): Promise<void> {
+  const [, f] = await root.walk(['big']);
+  await f.open(ReadOnly);
+  const n = await f.readAt(buf, 0);
+  if (n !== buf.length) throw new Error(`short read ${n}`);
+  await f.close();
+}
+
+async function timed(fn: () => Promise<void>): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+export async function run(): Promise<void> {
+  if (!fs.existsSync(DIOD)) {
+    console.log('SKIPPED: diod not installed (apt-get install diod); no baseline to compare with');
+    return;
+  }
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'fsgofer-bench-'));
+  const servers: server[] = [];
+  try {
+    const tree = path.join(base, 'tree');
+    fs.mkdirSync(tree);
+    for (let d = 0; d < TREE_DIRS; d++) {
+      fs.mkdirSync(path.join(tree, `d${d}`));
+      for (let f = 0; f < TREE_FILES_PER_DIR; f++) fs.writeFileSync(path.join(tree, `d${d}`, `f${f}`), 'x');
+    }
+    fs.mkdirSync(path.join(tree, 'create'));
+    const ours = await startOurs(tree);
+    servers.push(ours);
+    const diod = await startDiod(tree);
+    servers.push(diod);
+
+    const clients = new Map<string, { client: Client; root: ClientFile }>();
+    for (const s of servers) {
+      const client = await Client.connect(s.address, { msize: MSIZE });
+      const root = await client.attach(s.aname, 0);
+      clients.set(s.name, { client, root });
+      console.log(`${s.name}: ${s.address}, version ${client.getVersion()}, msize ${client.messageSize}`);
+    }
+    const big = Buffer.alloc(BIG, 0x5a);
+    const readBuf = Buffer.alloc(BIG);
+    const workloads: [string, (root: ClientFile) => Promise<void>][] = [
+      [`walk+getattr ${TREE_DIRS * TREE_FILES_PER_DIR} files`, walkGetAttrAll],
+      [`create+write 4K+close+unlink x${CREATE_FILES}`, (r) => createWriteUnlink(r, 'create')],
+      ['64 MiB sequential write', (r) => bigWrite(r, big)],
+      ['64 MiB sequential read', (r) => bigRead(r, readBuf)],
+    ];
+    for (const [name, fn] of workloads) {
+      const times = new Map<string, number>();
+      for (const s of servers) {
+        const { root } = clients.get(s.name)!;
+        if (name.includes('write') && name.includes('64')) fs.rmSync(path.join(tree, 'big'), { force: true });
+        // One untimed round warms the host caches and the connection.
+        if (!name.includes('64 MiB sequential write')) await fn(root);
+        if (name.includes('write') && name.includes('64')) fs.rmSync(path.join(tree, 'big'), { force: true });
+        times.set(s.name, await timed(() => fn(root)));
+      }
+      const o = times.get('ours')!;
+      const d = times.get('diod')!;
+      console.log(
+        `${name.padEnd(44)} ours ${o.toFixed(1).padStart(8)} ms   diod ${d.toFixed(1).padStart(8)} ms   ratio ours/diod ${(d / o).toFixed(2)}`,
+      );
+    }
+    for (const { client, root } of clients.values()) {
+      await root.close().catch(() => undefined);
+      await client.close();
+    }
+  } finally {
+    for (const s of servers) await stopServer(s);
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  run().catch((e: unknown) => {
+    console.error('fsgofer bench:', e);
+    process.exitCode = 1;
+  });
+}
