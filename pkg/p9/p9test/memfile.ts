@@ -153,9 +153,10 @@ export class inode {
     this.ctime = t;
   }
 
-  truncate(size: number): void {
+  truncate(size: number, max: number): void {
+    if (size > max) throw syserror.EFBIG;
     if (size > this.data.length) {
-      const d = Buffer.alloc(Math.max(size, this.data.length * 2));
+      const d = Buffer.alloc(Math.min(Math.max(size, this.data.length * 2), max));
       this.data.copy(d, 0, 0, this.size);
       this.data = d;
     } else if (size < this.size) {
@@ -180,6 +181,8 @@ export interface MemFSOptions {
   walkGetAttrENOSYS?: boolean;
   /** multiGetAttr gives the Files a multiGetAttr (defaultMultiGetAttr); by default they have none. */
   multiGetAttr?: boolean;
+  /** maxFileSize bounds a regular file's size (EFBIG above it; default 64 MiB). */
+  maxFileSize?: number;
 }
 
 /** MemFS is an in-memory file system and its Attacher. */
@@ -191,9 +194,11 @@ export class MemFS implements Attacher {
   openFiles = 0;
   readonly uid: number;
   readonly gid: number;
+  readonly maxFileSize: number;
 
   constructor(options: MemFSOptions = {}) {
     this.options = options;
+    this.maxFileSize = options.maxFileSize ?? 64 << 20;
     this.uid = options.uid ?? (process.getuid?.() ?? 0);
     this.gid = options.gid ?? (process.getgid?.() ?? 0);
     this.root = this.newInode(ModeDirectory | (options.rootMode ?? 0o755), this.uid, this.gid);
@@ -269,8 +274,8 @@ export class MemFS implements Attacher {
       dir.addChild(name, n);
     }
     const b = typeof contents === 'string' ? Buffer.from(contents) : contents;
-    n.truncate(0);
-    n.truncate(b.length);
+    n.truncate(0, Infinity);
+    n.truncate(b.length, Infinity);
     b.copy(n.data);
     return n;
   }
@@ -287,6 +292,16 @@ export class MemFS implements Attacher {
 
 function checkName(name: string): void {
   if (Buffer.byteLength(name) > linux.NAME_MAX) throw syserror.ENAMETOOLONG;
+}
+
+// lockEnd returns the exclusive end of the range [start, start+length), or
+// Infinity for length 0 ("to end of file"); a range past 2^53 is EINVAL (the
+// offsets travel as numbers).
+function lockEnd(start: number, length: number): number {
+  if (length === 0) return Infinity;
+  const end = start + length;
+  if (!Number.isSafeInteger(end)) throw syserror.EINVAL;
+  return end;
 }
 
 function direntSize(name: string): number {
@@ -371,7 +386,7 @@ export class MemFile implements File {
     if (valid.size) {
       if (n.isDir()) throw syserror.EISDIR;
       if (!fileModeIsRegular(n.mode)) throw syserror.EINVAL;
-      n.truncate(attr.size);
+      n.truncate(attr.size, this.fs.maxFileSize);
       n.touchM();
     }
     if (valid.permissions) n.mode = (n.mode & FileModeMask) | (attr.permissions & 0o7777);
@@ -417,7 +432,7 @@ export class MemFile implements File {
     if (!fileModeIsRegular(this.node.mode)) throw syserror.ENODEV;
     if (mode.punchHole || mode.collapseRange || mode.insertRange || mode.zeroRange) throw syserror.EOPNOTSUPP;
     if (!mode.keepSize && offset + length > this.node.size) {
-      this.node.truncate(offset + length);
+      this.node.truncate(offset + length, this.fs.maxFileSize);
       this.node.touchM();
     }
   }
@@ -443,7 +458,7 @@ export class MemFile implements File {
     const n = this.node;
     if (n.isDir() && (flags & OpenFlagsModeMask) !== ReadOnly) throw syserror.EISDIR;
     if (flags & OpenTruncate && fileModeIsRegular(n.mode) && (flags & OpenFlagsModeMask) !== ReadOnly) {
-      n.truncate(0);
+      n.truncate(0, Infinity);
       n.touchM();
     }
     this.opened = true;
@@ -468,8 +483,7 @@ export class MemFile implements File {
     const n = this.node;
     if (n.isDir()) throw syserror.EISDIR;
     if (!fileModeIsRegular(n.mode)) throw syserror.EINVAL;
-    if (offset + p.length > Number.MAX_SAFE_INTEGER) throw syserror.EFBIG;
-    if (offset + p.length > n.size) n.truncate(offset + p.length);
+    if (offset + p.length > n.size) n.truncate(offset + p.length, this.fs.maxFileSize);
     p.copy(n.data, offset);
     n.touchM();
     return p.length;
@@ -544,7 +558,8 @@ export class MemFile implements File {
         throw syserror.EINVAL;
     }
     const n = this.newChild(name, t | (mode & 0o7777), uid, gid);
-    n.rdev = ((major & 0xfff) << 8) | (minor & 0xff) | ((minor & ~0xff) << 12);
+    // Linux's new_encode_dev, as an unsigned 32-bit number.
+    n.rdev = (((major & 0xfff) << 8) | (minor & 0xff) | ((minor & 0xfff00) << 12)) >>> 0;
     return n.qid();
   }
 
@@ -668,7 +683,7 @@ export class MemFile implements File {
    */
   async lock(type: number, _flags: number, start: number, length: number, procID: number, clientID: string): Promise<number> {
     const n = this.node;
-    const end = length === 0 ? Infinity : start + length;
+    const end = lockEnd(start, length);
     const mine = (l: lockEntry): boolean => l.procID === procID && l.clientID === clientID;
     if (type !== LockTypeUnlck && type !== LockTypeRdlck && type !== LockTypeWrlck) throw syserror.EINVAL;
     if (type !== LockTypeUnlck) {
@@ -694,7 +709,7 @@ export class MemFile implements File {
 
   /** getLock implements File.getLock. */
   async getLock(l: LockDescription): Promise<LockDescription> {
-    const end = l.length === 0 ? Infinity : l.start + l.length;
+    const end = lockEnd(l.start, l.length);
     for (const h of this.node.locks) {
       if ((h.procID === l.procID && h.clientID === l.clientID) || h.end <= l.start || h.start >= end) continue;
       if (l.type === LockTypeWrlck || h.type === LockTypeWrlck) {
