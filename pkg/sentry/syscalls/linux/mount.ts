@@ -60,8 +60,8 @@ export async function mount(
     try {
       const ttpop = getTaskPathOperation(t, AT_FDCWD, targetPath, disallowEmptyPath, followFinalSymlink);
       try {
-        const mnt = await t.k.vfs.bindAt(t, creds, stpop.pop, ttpop.pop);
-        mnt.decRef(t);
+        // bindAt returns the Mount without a reference.
+        await t.k.vfs.bindAt(t, creds, stpop.pop, ttpop.pop);
         return 0;
       } finally {
         ttpop.release(t);
@@ -80,8 +80,8 @@ export async function mount(
 
   const target = getTaskPathOperation(t, AT_FDCWD, targetPath, disallowEmptyPath, nofollowFinalSymlink);
   try {
-    const mnt = await t.k.vfs.mountAt(t, creds, source, target.pop, fsType, opts);
-    mnt.decRef(t);
+    // mountAt returns the Mount without a reference.
+    await t.k.vfs.mountAt(t, creds, source, target.pop, fsType, opts);
     return 0;
   } finally {
     target.release(t);
