@@ -364,6 +364,49 @@ test('a write to a closed connection surfaces as the socket\'s error, not a thro
   t.true(err instanceof Error);
 });
 
+test('dial("fd:3") serves 9P on an inherited socket descriptor (a child process\'s extra stdio socketpair)', async (t) => {
+  const root = path.resolve(__dirname, '../..');
+  const code = `
+    const { dial, MessageReader, send } = require(${JSON.stringify(path.join(root, 'pkg/p9/transport'))});
+    const m = require(${JSON.stringify(path.join(root, 'pkg/p9/messages'))});
+    dial('fd:3').then((s) => {
+      const r = new MessageReader();
+      s.on('data', (c) => {
+        r.push(c);
+        for (let x = r.next(); x !== undefined; x = r.next()) send(s, r.tag, new m.Rwalk(x.names.map(() => new (require(${JSON.stringify(path.join(root, 'pkg/p9/p9'))}).QID)(0, 0, 7n))));
+      });
+      s.on('end', () => process.exit(0));
+    });`;
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', code], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+  });
+  let errOut = '';
+  child.stderr!.on('data', (d: Buffer) => (errOut += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  t.teardown(async () => {
+    child.kill('SIGKILL');
+    await exited;
+  });
+  const sock = child.stdio[3] as net.Socket;
+  const r = new MessageReader();
+  const got = new Promise<Message>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer from the child: ${errOut}`)), 60000);
+    sock.on('data', (c: Buffer) => {
+      r.push(c);
+      const msg = r.next();
+      if (msg !== undefined) {
+        clearTimeout(timer);
+        resolve(msg);
+      }
+    });
+  });
+  send(sock, 5, new m.Twalk(0, 1, ['a', 'b']));
+  t.deepEqual(await got, new m.Rwalk([new QID(0, 0, 7n), new QID(0, 0, 7n)]));
+  t.is(r.tag, 5);
+  sock.end();
+});
+
 // ---------------------------------------------------------------------------
 // Interop: the codec against diod, a real 9P2000.L server (Linux v9fs's
 // usual peer). diod serves one connection on its stdin/stdout (-r 0 -w 1),
