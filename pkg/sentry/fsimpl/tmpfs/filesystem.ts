@@ -30,7 +30,10 @@ import { dentry, filesystem, maxLinks, statfsFor } from './tmpfs';
 declare module './tmpfs' {
   // The methods below, defined on filesystem.prototype.
   interface filesystem extends vfs.FilesystemImpl {
-    doCreateAt(ctx: Context, rp: vfs.ResolvingPath, dir: boolean, create: (parentDir: directory, name: string) => void): Promise<void>;
+    doCreateAt(
+      ctx: Context, rp: vfs.ResolvingPath, dir: boolean, create: (parentDir: directory, name: string) => void,
+      precheck?: () => void,
+    ): Promise<void>;
   }
 }
 
@@ -132,13 +135,17 @@ export function resolveLocked(ctx: Context, rp: vfs.ResolvingPath): dentry {
  * doCreateAt is loosely analogous to a conjunction of Linux's
  * fs/namei.c:filename_create() and done_path_create().
  *
+ * precheck, if given, runs after the mount write check and before the
+ * parent's write permission check (linkat's EXDEV and may_linkat come there
+ * in Linux's do_linkat, before vfs_link's may_create).
+ *
  * Preconditions:
  * * !rp.done().
  * * For the final path component in rp, !rp.shouldFollowSymlink().
  */
 filesystem.prototype.doCreateAt = async function doCreateAt(
   this: filesystem, ctx: Context, rp: vfs.ResolvingPath, dir: boolean,
-  create: (parentDir: directory, name: string) => void,
+  create: (parentDir: directory, name: string) => void, precheck?: () => void,
 ): Promise<void> {
   if (!this.mu.tryLock()) await this.mu.lock();
   try {
@@ -159,6 +166,7 @@ filesystem.prototype.doCreateAt = async function doCreateAt(
     const mnt = rp.mount();
     mnt.checkBeginWrite();
     try {
+      precheck?.();
       parentDir.inode.checkPermissions(rp.credentials(), vfs.MayWrite);
       create(parentDir, name);
       const ev = dir ? IN_CREATE | IN_ISDIR : IN_CREATE;
@@ -241,24 +249,26 @@ filesystem.prototype.getParentDentryAt = async function getParentDentryAt(
 /**
  * linkAt implements vfs.FilesystemImpl.linkAt.
  *
- * Differs from gVisor: the linked inode's ctime changes, as Linux's
- * shmem_link sets it.
+ * Differs from gVisor, following Linux's do_linkat: EXDEV and may_linkat's
+ * EPERM come before the parent's write permission check (EACCES); the
+ * linked inode's ctime changes, as Linux's shmem_link sets it.
  */
 filesystem.prototype.linkAt = function linkAt(
   this: filesystem, ctx: Context, rp: vfs.ResolvingPath, vd: vfs.VirtualDentry,
 ): Promise<void> {
   return this.doCreateAt(ctx, rp, false /* dir */, (parentDir, name) => {
-    if (rp.mount() !== vd.mount()) throw syserror.EXDEV;
-    const d = vd.dentry().impl as dentry;
-    const i = d.inode;
+    const i = (vd.dentry().impl as dentry).inode;
     if (i.isDir()) throw syserror.EPERM;
-    vfs.mayLink(credentialsFromContext(ctx), i.mode, i.uid, i.gid);
     if (i.nlink === 0) throw syserror.ENOENT;
     if (i.nlink === maxLinks) throw syserror.EMLINK;
     i.incLinksLocked();
     i.touchCtime();
     i.watches.notify(ctx, '', IN_ATTRIB, 0, vfs.InodeEvent, false /* unlinked */);
     parentDir.insertChildLocked(this.newDentry(i), name);
+  }, () => {
+    if (rp.mount() !== vd.mount()) throw syserror.EXDEV;
+    const i = (vd.dentry().impl as dentry).inode;
+    vfs.mayLink(credentialsFromContext(ctx), i.mode, i.uid, i.gid);
   });
 };
 
@@ -529,6 +539,12 @@ filesystem.prototype.renameAt = async function renameAt(
   if (!this.mu.tryLock()) await this.mu.lock();
   try {
     const newParentDir = walkParentDirLocked(ctx, rp, rp.start().impl as dentry);
+    // Search permission on both parents (Linux's path walks check it for the
+    // last directory too; the old parent comes from getParentDentryAt, which
+    // does not).
+    const oldParentInode = (oldParentVD.dentry().impl as dentry).inode;
+    oldParentInode.checkPermissions(rp.credentials(), vfs.MayExec);
+    newParentDir.inode.checkPermissions(rp.credentials(), vfs.MayExec);
     const newName = rp.component();
     if (newName === '.' || newName === '..') {
       if (noReplace) throw syserror.EEXIST;
@@ -567,58 +583,72 @@ filesystem.prototype.renameLocked = async function renameLocked(
   this: filesystem, ctx: Context, rp: vfs.ResolvingPath, oldParentVD: vfs.VirtualDentry, oldName: string,
   newParentDir: directory, newName: string, opts: vfs.RenameOptions, noReplace: boolean,
 ): Promise<void> {
+  // The checks run in the order of Linux's do_renameat2 and vfs_rename
+  // (gVisor checks permissions before looking the names up, and the no-op
+  // rename last; Linux answers ENOENT, EEXIST, ENOTDIR, EINVAL and the
+  // rename-onto-itself success before any EACCES).
   const creds = rp.credentials();
   const oldParentDir = (oldParentVD.dentry().impl as dentry).inode.impl as directory;
-  oldParentDir.inode.checkPermissions(creds, vfs.MayWrite | vfs.MayExec);
+  if (nameTooLong(oldName)) throw syserror.ENAMETOOLONG;
   const renamed = oldParentDir.childMap.get(oldName);
   if (renamed === undefined) throw syserror.ENOENT;
+  if (nameTooLong(newName)) throw syserror.ENAMETOOLONG;
+  const replaced = newParentDir.childMap.get(newName) ?? null;
+  if (noReplace && replaced !== null) throw syserror.EEXIST;
+  const isDir = renamed.inode.isDir();
+  // A trailing slash on either name requires a directory.
+  if (!isDir && (opts.mustBeDir || rp.mustBeDir())) throw syserror.ENOTDIR;
+  // Source should not be an ancestor of the target.
+  if (isDir && (renamed === newParentDir.dentry || genericIsAncestorDentry(renamed, newParentDir.dentry))) {
+    throw syserror.EINVAL;
+  }
+  // The target should not be an ancestor of the source.
+  if (replaced !== null && (replaced === oldParentDir.dentry || genericIsAncestorDentry(replaced, oldParentDir.dentry))) {
+    throw syserror.ENOTEMPTY;
+  }
+  // vfs_rename: "If oldpath and newpath are existing hard links referring to
+  // the same file, then rename() does nothing, and returns a success
+  // status." - rename(2). (gVisor compares dentries, so it would drop the
+  // other link.)
+  if (replaced !== null && renamed.inode === replaced.inode) return;
+
+  // may_delete(old_dir, old_dentry).
+  oldParentDir.inode.checkPermissions(creds, vfs.MayWrite | vfs.MayExec);
   oldParentDir.mayDelete(creds, renamed);
+  if (replaced !== null) {
+    // may_delete(new_dir, new_dentry, is_dir). (gVisor at dbe41765 skips the
+    // sticky check of the replaced file.)
+    newParentDir.inode.checkPermissions(creds, vfs.MayWrite | vfs.MayExec);
+    newParentDir.mayDelete(creds, replaced);
+    if (isDir && !replaced.inode.isDir()) throw syserror.ENOTDIR;
+    if (!isDir && replaced.inode.isDir()) throw syserror.EISDIR;
+  } else {
+    // may_create(new_dir). tmpfs never calls VFS.InvalidateDentry(), so
+    // newParentDir.dentry can only be dead if it was deleted.
+    if (newParentDir.dentry.vfsd.isDead()) throw syserror.ENOENT;
+    newParentDir.inode.checkPermissions(creds, vfs.MayWrite | vfs.MayExec);
+  }
   // Note that we don't need to call rp.checkMount(), since if renamed is a
   // mount point then we want to rename the mount point, not anything in the
   // mounted filesystem.
-  if (renamed.inode.isDir()) {
-    if (renamed === newParentDir.dentry || genericIsAncestorDentry(renamed, newParentDir.dentry)) {
-      throw syserror.EINVAL;
-    }
-    if (oldParentDir !== newParentDir) {
-      // Writability is needed to change renamed's "..".
-      renamed.inode.checkPermissions(creds, vfs.MayWrite);
-    }
-  } else if (opts.mustBeDir || rp.mustBeDir()) {
-    throw syserror.ENOTDIR;
+  if (isDir && oldParentDir !== newParentDir) {
+    // Writability is needed to change renamed's "..".
+    renamed.inode.checkPermissions(creds, vfs.MayWrite);
   }
-
-  newParentDir.inode.checkPermissions(creds, vfs.MayWrite | vfs.MayExec);
-  const replaced = newParentDir.childMap.get(newName) ?? null;
-  if (replaced !== null) {
-    if (noReplace) throw syserror.EEXIST;
-    const replacedDir = replaced.inode.impl;
-    if (replacedDir instanceof directory) {
-      if (!renamed.inode.isDir()) throw syserror.EISDIR;
-      if (replacedDir.childMap.size !== 0) throw syserror.ENOTEMPTY;
-    } else {
-      if (rp.mustBeDir()) throw syserror.ENOTDIR;
-      if (renamed.inode.isDir()) throw syserror.ENOTDIR;
-    }
-  } else if (renamed.inode.isDir() && newParentDir.inode.nlink === maxLinks) {
-    throw syserror.EMLINK;
-  }
-  // tmpfs never calls VFS.InvalidateDentry(), so newParentDir.dentry can only
-  // be dead if it was deleted.
-  if (newParentDir.dentry.vfsd.isDead()) throw syserror.ENOENT;
-
-  // Linux places this check before some of those above; we do it here for
-  // simplicity, under the assumption that applications are not intentionally
-  // doing noop renames expecting them to succeed where non-noop renames would
-  // fail. (Comparing inodes: hard links to one file are a no-op too.)
-  if (replaced !== null && renamed.inode === replaced.inode) return;
-  if (replaced !== null) newParentDir.mayDelete(creds, replaced);
+  if (replaced === null && isDir && newParentDir.inode.nlink === maxLinks) throw syserror.EMLINK;
 
   const vfsObj = rp.virtualFilesystem();
   const [mntns, mntnsRef] = mountNamespaceOf(ctx, rp);
   try {
     const replacedVFSD = replaced !== null ? replaced.vfsd : null;
     await vfsObj.prepareRenameDentry(mntns, renamed.vfsd, replacedVFSD);
+    // shmem_rename2: a non-empty directory cannot be replaced (after the
+    // mount point check, as Linux orders them).
+    const replacedDir = replaced?.inode.impl;
+    if (replacedDir instanceof directory && replacedDir.childMap.size !== 0) {
+      vfsObj.abortRenameDentry(renamed.vfsd, replacedVFSD);
+      throw syserror.ENOTEMPTY;
+    }
     if (replaced !== null) {
       newParentDir.removeChildLocked(replaced);
       if (replaced.inode.isDir()) {
@@ -634,7 +664,7 @@ filesystem.prototype.renameLocked = async function renameLocked(
     vfsObj.commitRenameReplaceDentry(ctx, renamed.vfsd, replacedVFSD);
     oldParentDir.inode.touchCMtime();
     if (oldParentDir !== newParentDir) {
-      if (renamed.inode.isDir()) {
+      if (isDir) {
         oldParentDir.inode.decLinksLocked(ctx);
         newParentDir.inode.incLinksLocked();
       }
@@ -643,7 +673,7 @@ filesystem.prototype.renameLocked = async function renameLocked(
     renamed.inode.touchCtime();
 
     vfs.inotifyRename(ctx, renamed.inode.watches, oldParentDir.inode.watches, newParentDir.inode.watches,
-      oldName, newName, renamed.inode.isDir());
+      oldName, newName, isDir);
   } finally {
     if (mntnsRef) mntns.decRef(ctx);
   }
@@ -671,29 +701,47 @@ function genericIsAncestorDentry(d: dentry, d2: dentry): boolean {
   return false;
 }
 
-/** rmdirAt implements vfs.FilesystemImpl.rmdirAt. */
+/**
+ * rmdirAt implements vfs.FilesystemImpl.rmdirAt.
+ *
+ * Differs from gVisor: the checks run in the order of Linux's do_rmdir and
+ * vfs_rmdir (search permission, "." and "..", EROFS, ENAMETOOLONG, ENOENT,
+ * may_delete's EACCES/EPERM/ENOTDIR, EBUSY for a mount point, then
+ * ENOTEMPTY), where gVisor checks write permission first and reports ENOENT
+ * for an overlong name.
+ */
 filesystem.prototype.rmdirAt = async function rmdirAt(
   this: filesystem, ctx: Context, rp: vfs.ResolvingPath,
 ): Promise<void> {
   if (!this.mu.tryLock()) await this.mu.lock();
   try {
     const parentDir = walkParentDirLocked(ctx, rp, rp.start().impl as dentry);
-    parentDir.inode.checkPermissions(rp.credentials(), vfs.MayWrite | vfs.MayExec);
+    const creds = rp.credentials();
+    parentDir.inode.checkPermissions(creds, vfs.MayExec);
     const name = rp.component();
     if (name === '.') throw syserror.EINVAL;
     if (name === '..') throw syserror.ENOTEMPTY;
-    const child = parentDir.childMap.get(name);
-    if (child === undefined) throw syserror.ENOENT;
-    parentDir.mayDelete(rp.credentials(), child);
-    const childDir = child.inode.impl;
-    if (!(childDir instanceof directory)) throw syserror.ENOTDIR;
-    if (childDir.childMap.size !== 0) throw syserror.ENOTEMPTY;
     const mnt = rp.mount();
     mnt.checkBeginWrite();
-    const [mntns, mntnsRef] = mountNamespaceOf(ctx, rp);
     try {
+      if (nameTooLong(name)) throw syserror.ENAMETOOLONG;
+      const child = parentDir.childMap.get(name);
+      if (child === undefined) throw syserror.ENOENT;
+      parentDir.inode.checkPermissions(creds, vfs.MayWrite | vfs.MayExec);
+      parentDir.mayDelete(creds, child);
+      const childDir = child.inode.impl;
+      if (!(childDir instanceof directory)) throw syserror.ENOTDIR;
       const vfsObj = rp.virtualFilesystem();
-      await vfsObj.prepareDeleteDentry(mntns, child.vfsd);
+      const [mntns, mntnsRef] = mountNamespaceOf(ctx, rp);
+      try {
+        await vfsObj.prepareDeleteDentry(mntns, child.vfsd);
+      } finally {
+        if (mntnsRef) mntns.decRef(ctx);
+      }
+      if (childDir.childMap.size !== 0) {
+        vfsObj.abortDeleteDentry(child.vfsd);
+        throw syserror.ENOTEMPTY;
+      }
       parentDir.removeChildLocked(child);
       parentDir.inode.watches.notify(ctx, name, IN_DELETE | IN_ISDIR, 0, vfs.InodeEvent, true /* unlinked */);
       // Remove links for child, child/., and child/..
@@ -703,7 +751,6 @@ filesystem.prototype.rmdirAt = async function rmdirAt(
       vfsObj.commitDeleteDentry(ctx, child.vfsd);
       parentDir.inode.touchCMtime();
     } finally {
-      if (mntnsRef) mntns.decRef(ctx);
       mnt.endWrite();
     }
   } finally {
@@ -766,7 +813,11 @@ filesystem.prototype.symlinkAt = function symlinkAt(
 /**
  * unlinkAt implements vfs.FilesystemImpl.unlinkAt.
  *
- * Differs from gVisor: the unlinked inode's ctime changes (shmem_unlink).
+ * Differs from gVisor: the checks run in the order of Linux's do_unlinkat
+ * and vfs_unlink (search permission, "." and ".." EISDIR, EROFS,
+ * ENAMETOOLONG, ENOENT, a trailing slash's EISDIR/ENOTDIR, may_delete's
+ * EACCES/EPERM/EISDIR, EBUSY), and the unlinked inode's ctime changes
+ * (shmem_unlink).
  */
 filesystem.prototype.unlinkAt = async function unlinkAt(
   this: filesystem, ctx: Context, rp: vfs.ResolvingPath,
@@ -774,20 +825,27 @@ filesystem.prototype.unlinkAt = async function unlinkAt(
   if (!this.mu.tryLock()) await this.mu.lock();
   try {
     const parentDir = walkParentDirLocked(ctx, rp, rp.start().impl as dentry);
-    parentDir.inode.checkPermissions(rp.credentials(), vfs.MayWrite | vfs.MayExec);
+    const creds = rp.credentials();
+    parentDir.inode.checkPermissions(creds, vfs.MayExec);
     const name = rp.component();
     if (name === '.' || name === '..') throw syserror.EISDIR;
-    const child = parentDir.childMap.get(name);
-    if (child === undefined) throw syserror.ENOENT;
-    parentDir.mayDelete(rp.credentials(), child);
-    if (child.inode.isDir()) throw syserror.EISDIR;
-    if (rp.mustBeDir()) throw syserror.ENOTDIR;
     const mnt = rp.mount();
     mnt.checkBeginWrite();
-    const [mntns, mntnsRef] = mountNamespaceOf(ctx, rp);
     try {
+      if (nameTooLong(name)) throw syserror.ENAMETOOLONG;
+      const child = parentDir.childMap.get(name);
+      if (child === undefined) throw syserror.ENOENT;
+      if (rp.mustBeDir()) throw child.inode.isDir() ? syserror.EISDIR : syserror.ENOTDIR;
+      parentDir.inode.checkPermissions(creds, vfs.MayWrite | vfs.MayExec);
+      parentDir.mayDelete(creds, child);
+      if (child.inode.isDir()) throw syserror.EISDIR;
       const vfsObj = rp.virtualFilesystem();
-      await vfsObj.prepareDeleteDentry(mntns, child.vfsd);
+      const [mntns, mntnsRef] = mountNamespaceOf(ctx, rp);
+      try {
+        await vfsObj.prepareDeleteDentry(mntns, child.vfsd);
+      } finally {
+        if (mntnsRef) mntns.decRef(ctx);
+      }
 
       // Generate inotify events. Note that this must take place before the
       // link count of the child is decremented, or else the watches may be
@@ -800,7 +858,6 @@ filesystem.prototype.unlinkAt = async function unlinkAt(
       vfsObj.commitDeleteDentry(ctx, child.vfsd);
       parentDir.inode.touchCMtime();
     } finally {
-      if (mntnsRef) mntns.decRef(ctx);
       mnt.endWrite();
     }
   } finally {
