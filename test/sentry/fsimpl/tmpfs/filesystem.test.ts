@@ -478,3 +478,38 @@ test('reference counts: after closing every file and dropping the mount, every i
   leakCheck(t, env);
   t.deepEqual([...inodes].map((i) => i.refs), Array(7).fill(0));
 });
+
+test('check order as Linux (do_unlinkat, do_rmdir, do_renameat2, do_linkat), where gVisor at dbe41765 differs', async (t) => {
+  const env = await newTmpfsRoot(t);
+  const { ctx, creds, vfsObj } = env;
+  const user = env.as(1000, 1000);
+  const long = 'n'.repeat(256);
+  await vfsObj.mkdirAt(ctx, creds, env.pop('ro'), { mode: 0o755 });
+  await touch(env, 'ro/file', 0o600);
+  await vfsObj.mkdirAt(ctx, creds, env.pop('d'), { mode: 0o755 });
+  await touch(env, 'd/x');
+  await touch(env, 'f');
+  const u = <T>(p: Promise<T>) => errnoOf(p);
+  // ENAMETOOLONG from the lookup of the final component.
+  t.is(await u(vfsObj.unlinkAt(ctx, creds, env.pop(long))), 'ENAMETOOLONG');
+  t.is(await u(vfsObj.rmdirAt(ctx, creds, env.pop(long))), 'ENAMETOOLONG');
+  t.is(await u(vfsObj.renameAt(ctx, creds, env.pop('f'), env.pop(long), {})), 'ENAMETOOLONG');
+  t.is(await u(vfsObj.renameAt(ctx, creds, env.pop(long), env.pop('g'), {})), 'ENAMETOOLONG');
+  // ENOENT before may_delete's EACCES.
+  t.is(await u(vfsObj.unlinkAt(user.ctx, user.creds, env.pop('ro/nonexist'))), 'ENOENT');
+  t.is(await u(vfsObj.rmdirAt(user.ctx, user.creds, env.pop('ro/nonexist'))), 'ENOENT');
+  t.is(await u(vfsObj.unlinkAt(user.ctx, user.creds, env.pop('ro/file'))), 'EACCES');
+  // A trailing slash: EISDIR for a directory... unlink("d/") is EISDIR, unlink("f/") ENOTDIR.
+  t.is(await u(vfsObj.unlinkAt(ctx, creds, env.pop('d/'))), 'EISDIR');
+  t.is(await u(vfsObj.unlinkAt(ctx, creds, env.pop('f/'))), 'ENOTDIR');
+  // Renaming a non-empty directory onto itself succeeds.
+  t.is(await u(vfsObj.renameAt(ctx, creds, env.pop('d'), env.pop('d'), {})), 'ok');
+  t.is(await u(vfsObj.renameAt(ctx, creds, env.pop('d'), env.pop('d'), { flags: linux.RENAME_NOREPLACE })), 'EEXIST');
+  // The target must not be an ancestor of the source: ENOTEMPTY.
+  t.is(await u(vfsObj.renameAt(ctx, creds, env.pop('d/x'), env.pop('d'), {})), 'ENOTEMPTY');
+  // may_linkat's EPERM before may_create's EACCES.
+  t.is(await u(vfsObj.linkAt(user.ctx, user.creds, env.pop('ro/file'), env.pop('ro/h'))), 'EPERM');
+  // A user's rename in a directory it cannot write: EACCES, after ENOENT.
+  t.is(await u(vfsObj.renameAt(user.ctx, user.creds, env.pop('ro/none'), env.pop('ro/x'), {})), 'ENOENT');
+  t.is(await u(vfsObj.renameAt(user.ctx, user.creds, env.pop('ro/file'), env.pop('ro/x'), {})), 'EACCES');
+});
