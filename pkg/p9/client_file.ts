@@ -26,6 +26,7 @@ import { AT_REMOVEDIR } from '../abi/linux/file';
 import * as syserror from '../syserror/syserror';
 import { logger } from '../context/context';
 import type { Client } from './client';
+import type { File } from './file';
 import {
   Rallocate,
   Rattach,
@@ -185,7 +186,7 @@ export async function attach(c: Client, name: string, uid: number = NoUID, signa
  * ClientFile is provided to clients (gVisor: clientFile). It proxies all of
  * the operations of file.go's File.
  */
-export class ClientFile {
+export class ClientFile implements File {
   /** client is the originating client. */
   readonly client: Client;
 
@@ -741,6 +742,12 @@ export class ClientFile {
     if (!versionSupportsTflushf(this.client.version)) return;
     await this.client.sendRecv(new Tflushf(this.fid), Rflushf, signal);
   }
+
+  /**
+   * renamed is a server-side notification (File.renamed): a client never
+   * receives it (gVisor's DisallowServerCalls panics; here it does nothing).
+   */
+  renamed(_newDir: File, _newName: string): void {}
 
   /**
    * lock acquires or releases a POSIX record lock (Tlock); it returns the
