@@ -58,7 +58,10 @@ export async function run(): Promise<void> {
   for (const c of all) measure(c.msg, 100); // Warm up.
   let small = 0;
   for (const c of all) {
-    const r = measure(c.msg, ms);
+    // Best of three trials: the machine is shared, and the best trial is the
+    // one least disturbed by others.
+    let r = 0;
+    for (let trial = 0; trial < 3; trial++) r = Math.max(r, measure(c.msg, ms / 3));
     if (c.msg instanceof Twalk || c.msg instanceof Rwalk) small += r / 2;
     console.log(`${c.name.padEnd(18)} encode+decode ${fmt(r).padStart(12)} /s`);
   }
