@@ -30,7 +30,7 @@ function measure(msg: Message, ms: number): number {
   let n = 0;
   let sink = 0;
   const start = process.hrtime.bigint();
-  const deadline = start + BigInt(ms) * 1000000n;
+  const deadline = start + BigInt(Math.round(ms * 1e6));
   for (;;) {
     for (let i = 0; i < 1000; i++) {
       const frame = encodeMessage(i & 0xfffe, msg);
