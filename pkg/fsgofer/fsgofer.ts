@@ -41,6 +41,7 @@ import {
   Dirent,
   FSStat,
   FileMode,
+  FullStat,
   OpenFlagsModeMask,
   QID,
   ReadOnly,
@@ -518,6 +519,57 @@ export class localFile implements File {
     return [qids, file, mask, attr];
   }
 
+  /**
+   * multiGetAttr implements p9.File.MultiGetAttr (gVisor 276ff149a; this
+   * is the shape of fsgofer's later implementation): it stats each name
+   * relative to an fd of the directory before it (fstatat with
+   * AT_SYMLINK_NOFOLLOW), opening only the directories it passes through
+   * (O_PATH|O_DIRECTORY|O_NOFOLLOW), and stops at the first name that does
+   * not exist or is not a directory, returning what it has. If names[0] is
+   * "", this file itself comes first.
+   */
+  async multiGetAttr(names: readonly string[]): Promise<FullStat[]> {
+    const stats: FullStat[] = [];
+    let parent = this.checkFile();
+    let opened = -1;
+    try {
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i];
+        if (name === '' && i === 0) {
+          const [mask, attr] = fillAttr(sc.fstat(parent));
+          stats.push(new FullStat(this.qid, mask, attr));
+          continue;
+        }
+        checkName(name);
+        let stat: sc.Stat;
+        try {
+          stat = sc.fstatat(parent, name, linux.AT_SYMLINK_NOFOLLOW);
+        } catch (e) {
+          if (e === syserror.ENOENT) return stats;
+          throw e;
+        }
+        const [mask, attr] = fillAttr(stat);
+        stats.push(new FullStat(this.attachPoint.makeQID(stat), mask, attr));
+        // Doesn't need to continue if entry is not a dir (symlinks included).
+        if ((stat.mode & linux.S_IFMT) !== linux.S_IFDIR || i === names.length - 1) break;
+        let next: number;
+        try {
+          next = sc.openat(parent, name, linux.O_PATH | linux.O_DIRECTORY | openFlags, 0);
+        } catch (e) {
+          // Replaced or removed since the stat: the walk ends here.
+          if (e === syserror.ENOENT || e === syserror.ENOTDIR) return stats;
+          throw e;
+        }
+        if (opened >= 0) closeQuietly(opened);
+        opened = next;
+        parent = next;
+      }
+      return stats;
+    } finally {
+      if (opened >= 0) closeQuietly(opened);
+    }
+  }
+
   // doWalk is gVisor's localFile.walk (renamed: 'walk' is the p9.File method
   // here, since TS has no exported/unexported case distinction).
   private doWalk(names: readonly string[]): [QID[], localFile, sc.Stat] {
@@ -579,7 +631,7 @@ export class localFile implements File {
   async statFS(): Promise<FSStat> {
     const s = sc.fstatfs(this.checkFile());
     // Populate with what's available.
-    return new FSStat(s.type >>> 0, s.bsize >>> 0, s.blocks, s.bfree, s.bavail, s.files, s.ffree, 0, s.namelen >>> 0);
+    return new FSStat(s.type >>> 0, s.bsize >>> 0, s.blocks, s.bfree, s.bavail, s.files, s.ffree, 0n, s.namelen >>> 0);
   }
 
   /** fSync implements p9.File.FSync. */

@@ -508,3 +508,24 @@ test('close: every fid closes its host fd (openFiles back to the start)', async 
   t.is(ap.openFiles, start);
   await t.throwsAsync(async () => await c.getAttr(new AttrMask()), { is: syserror.EBADF });
 });
+
+test('multiGetAttr: stats each component, stops at a non-directory or a missing name, never follows', async (t) => {
+  const { dir, ap, root } = setup(t);
+  fs.mkdirSync(path.join(dir, 'dir', 'sub'));
+  fs.writeFileSync(path.join(dir, 'dir', 'sub', 'f'), 'x');
+  const start = ap.openFiles;
+  const st = await root.multiGetAttr(['', 'dir', 'sub', 'f']);
+  t.deepEqual(
+    st.map((s) => s.qid.path & 0x00ff_ffff_ffff_ffffn),
+    ['.', 'dir', 'dir/sub', 'dir/sub/f'].map((p) => fs.lstatSync(path.join(dir, p), { bigint: true }).ino),
+  );
+  t.is(st[3].attr.size, 1);
+  t.true(st[3].valid.mode);
+  t.is((await root.multiGetAttr(['dir', 'nope', 'x'])).length, 1);
+  const viaLink = await root.multiGetAttr(['symlink', 'x']);
+  t.is(viaLink.length, 1);
+  t.is(viaLink[0].qid.type, TypeSymlink);
+  t.is((await root.multiGetAttr(['file', 'x'])).length, 1);
+  await t.throwsAsync(root.multiGetAttr(['..']), { is: syserror.EINVAL });
+  t.is(ap.openFiles, start);
+});

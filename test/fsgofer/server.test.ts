@@ -320,3 +320,15 @@ test('fid accounting: closing every fid closes every host fd; a dropped connecti
   t.is(s.server.fidCount(), 0);
   t.is(s.openFiles(), 0);
 });
+
+test('Tmultigetattr: the client gets every component\'s attributes in one round trip', async (t) => {
+  const { dir, root, client } = await setup(t);
+  t.true(client.getVersion() >= 13);
+  fs.writeFileSync(path.join(dir, 'dir', 'f'), 'abc');
+  const st = await root.multiGetAttr(['dir', 'f']);
+  t.is(st.length, 2);
+  t.is(st[0].qid.type, TypeDir);
+  t.is(st[1].attr.size, 3);
+  t.is(st[1].qid.path & 0x00ff_ffff_ffff_ffffn, ino(path.join(dir, 'dir', 'f')));
+  t.is((await root.multiGetAttr(['symlink', 'f'])).length, 1);
+});
