@@ -75,8 +75,7 @@ const base: Op[] = [['mkdir', 'd'], ['mkdir', 'd/sub'], ['creat', 'd/sub/f'], ['
 // Linux: it runs as test.failing (ava reports it, and fails it once fixed).
 const cases: Array<[string, Op[], string?]> = [
   ['rename a file onto itself', [['rename', 'f', 'f'], ['stat', 'f']]],
-  ['rename a directory onto itself', [['rename', 'd', 'd'], ['stat', 'd']],
-    'KNOWN BUG in pkg/sentry/fsimpl/tmpfs (as gVisor at this commit): ENOTEMPTY for a non-empty directory renamed onto itself; Linux returns 0'],
+  ['rename a directory onto itself', [['rename', 'd', 'd'], ['stat', 'd']]],
   ['rename between two hard links of one file does nothing', [['link', 'f', 'g'], ['rename', 'f', 'g'], ['stat', 'f'], ['stat', 'g']]],
   ['rename a directory over a non-empty directory: ENOTEMPTY', [['rename', 'e', 'd']]],
   ['rename a directory over an empty directory', [['rename', 'd', 'e'], ['stat', 'e/sub/f'], ['stat', 'd']]],
