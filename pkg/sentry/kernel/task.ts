@@ -7,8 +7,10 @@
 // credentials (auth.CtxCredentials), the mount namespace
 // (vfs.CtxMountNamespace), the root (vfs.CtxRoot), the kernel, and the
 // rlimits the VFS reads. Differs from gVisor: interruption is the AbortSignal
-// of the Context (DESIGN decision 3): task.interrupt() aborts every sleep in
-// progress (they fail with EINTR) and arms a fresh signal for later calls.
+// of the Context (DESIGN decision 3). task.interrupt() aborts the signal: a
+// call sleeping, or going to sleep before it returns, fails with EINTR (as
+// gVisor's pending interrupt is consumed by the next interruptible sleep);
+// the next system call to start arms a fresh signal (syscallEnter).
 
 import type { Capability } from '../../abi/linux/capability';
 import type { Context } from '../../context';
@@ -148,13 +150,22 @@ export class Task implements Context {
 
   /**
    * interrupt interrupts the task's sleeping calls (a blocked read of a
-   * pipe, F_SETLKW, flock, a FIFO open): they fail with EINTR. Later calls
-   * are not affected (gVisor: Task.Interrupt).
+   * pipe, F_SETLKW, flock, a FIFO open), including one that has started
+   * but not yet begun to wait: they fail with EINTR. Calls started later are
+   * not affected (gVisor: Task.Interrupt).
    */
   interrupt(): void {
-    const old = this.abort;
-    this.abort = new AbortController();
-    old.abort();
+    this.abort.abort();
+  }
+
+  /**
+   * syscallEnter is called as each system call starts (task.sys, task.fs):
+   * it re-arms the interruption signal once an interrupt has been
+   * delivered, so that an interrupt does not outlive the calls it was meant
+   * for. (Calls already in flight keep the aborted signal.)
+   */
+  syscallEnter(): void {
+    if (this.abort.signal.aborted) this.abort = new AbortController();
   }
 
   // Accessors, in gVisor's names.

@@ -14,7 +14,7 @@ import {
   F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETLK, F_GETPIPE_SZ, F_RDLCK, F_SETFD, F_SETFL, F_SETLK, F_SETLKW,
   F_SETPIPE_SZ, F_UNLCK, F_WRLCK, FD_CLOEXEC, SizeOfFlock,
 } from '../../../abi/linux/fcntl';
-import { O_CLOEXEC, SEEK_SET } from '../../../abi/linux/file';
+import { O_CLOEXEC, O_PATH, SEEK_SET } from '../../../abi/linux/file';
 import * as syserror from '../../../syserror/syserror';
 import * as lock from '../../fs/lock';
 import { toLinuxFDFlags } from '../../kernel/fd_table';
@@ -23,6 +23,21 @@ import type { Task } from '../../kernel/task';
 import type { FileDescription } from '../../vfs/file_description';
 import type { FileLocks } from '../../vfs/lock';
 import { toBuffer } from './usermem';
+
+/**
+ * fdget returns the file of fd with a reference, or null if fd is not open
+ * or was opened with O_PATH (Linux's fdget(), for the calls that operate
+ * on the file itself; fstat, fchdir, close, dup, the *at dirfds use the
+ * file as it is, as fdget_raw()). Callers throw EBADF on null.
+ */
+export function fdget(t: Task, fd: number): FileDescription | null {
+  const file = t.getFileVFS2(fd);
+  if (file !== null && (file.statusFlags() & O_PATH) !== 0) {
+    file.decRef(t);
+    return null;
+  }
+  return file;
+}
 
 /** close implements Linux syscall close(2). */
 export async function close(t: Task, fd: number): Promise<number> {
@@ -91,6 +106,11 @@ export async function fcntl(t: Task, fd: number, cmd: number, arg: number | Uint
   const [file, flags] = t.fdTable.getVFS2WithFlags(fd);
   if (file === null) throw syserror.EBADF;
   try {
+    // fs/fcntl.c:check_fcntl_cmd(): an O_PATH fd allows only these.
+    if ((file.statusFlags() & O_PATH) !== 0 &&
+        cmd !== F_DUPFD && cmd !== F_DUPFD_CLOEXEC && cmd !== F_GETFD && cmd !== F_SETFD && cmd !== F_GETFL) {
+      throw syserror.EBADF;
+    }
     switch (cmd) {
       case F_DUPFD:
       case F_DUPFD_CLOEXEC: {

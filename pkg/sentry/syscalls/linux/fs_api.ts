@@ -45,7 +45,14 @@ function timespecs(atime: { sec: number; nsec: number }, mtime: { sec: number; n
 
 /** TaskFS is the typed file-system API of one task. */
 export class TaskFS {
-  constructor(private readonly t: Task) {}
+  constructor(private readonly task: Task) {}
+
+  // t is the task, read once at the start of every call: the call begins
+  // there (Task.syscallEnter re-arms the interruption signal).
+  private get t(): Task {
+    this.task.syscallEnter();
+    return this.task;
+  }
 
   // Files.
 
@@ -195,14 +202,15 @@ export class TaskFS {
 
   /** fstat returns the metadata of an open file (fstat(2)). */
   async fstat(fdn: number): Promise<Statx> {
-    const file = this.t.getFileVFS2(fdn);
+    const t = this.t;
+    const file = t.getFileVFS2(fdn);
     if (file === null) throw syserror.EBADF;
     try {
-      const s = await file.stat(this.t, basicStat);
-      stat.userifyStatx(this.t, s);
+      const s = await file.stat(t, basicStat);
+      stat.userifyStatx(t, s);
       return s;
     } finally {
-      file.decRef(this.t);
+      file.decRef(t);
     }
   }
 

@@ -8,12 +8,13 @@
 import { Dirent64NameOffset } from '../../../abi/linux/dirent';
 import * as syserror from '../../../syserror/syserror';
 import type { Task } from '../../kernel/task';
+import { fdget } from './fd';
 import type { Dirent, IterDirentsCallback } from '../../vfs/file_description';
 import { userBuffer } from './usermem';
 
 /** getdents64 implements Linux syscall getdents64(2). */
 export async function getdents64(t: Task, fd: number, addr: unknown, size: number): Promise<number> {
-  const file = t.getFileVFS2(fd);
+  const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
     size >>>= 0;

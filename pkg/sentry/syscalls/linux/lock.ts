@@ -4,10 +4,11 @@ import { LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN } from '../../../abi/linux/fcntl';
 import * as syserror from '../../../syserror/syserror';
 import * as lock from '../../fs/lock';
 import type { Task } from '../../kernel/task';
+import { fdget } from './fd';
 
 /** flock implements Linux syscall flock(2). */
 export async function flock(t: Task, fd: number, operation: number): Promise<number> {
-  const file = t.getFileVFS2(fd);
+  const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
     const nonblocking = (operation & LOCK_NB) !== 0;

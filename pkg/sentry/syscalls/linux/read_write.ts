@@ -16,6 +16,7 @@ import { IN_ACCESS, IN_MODIFY } from '../../../abi/linux/inotify';
 import * as syserror from '../../../syserror/syserror';
 import { EventErr, EventHUp, EventIn, EventOut, waitFor } from '../../../waiter/waiter';
 import type { Task } from '../../kernel/task';
+import { fdget } from './fd';
 import type { FileDescription } from '../../vfs/file_description';
 import { PathEvent } from '../../vfs/inotify';
 import { toBuffer } from './usermem';
@@ -53,7 +54,7 @@ function iovecsIOSequence(iovs: unknown): Buffer[] {
 
 /** read implements Linux syscall read(2). */
 export async function read(t: Task, fd: number, addr: unknown, size: number): Promise<number> {
-  const file = t.getFileVFS2(fd);
+  const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
     const dst = singleIOSequence(addr, size);
@@ -65,7 +66,7 @@ export async function read(t: Task, fd: number, addr: unknown, size: number): Pr
 
 /** readv implements Linux syscall readv(2). */
 export async function readv(t: Task, fd: number, iovs: unknown): Promise<number> {
-  const file = t.getFileVFS2(fd);
+  const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
     return await readIovecs(t, file, iovecsIOSequence(iovs), -1);
@@ -77,7 +78,7 @@ export async function readv(t: Task, fd: number, iovs: unknown): Promise<number>
 /** pread64 implements Linux syscall pread64(2). */
 export async function pread64(t: Task, fd: number, addr: unknown, size: number, offset: number): Promise<number> {
   if (offset < 0 || !Number.isInteger(offset)) throw syserror.EINVAL;
-  const file = t.getFileVFS2(fd);
+  const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
     const dst = singleIOSequence(addr, size);
@@ -90,7 +91,7 @@ export async function pread64(t: Task, fd: number, addr: unknown, size: number, 
 /** preadv implements Linux syscall preadv(2). */
 export async function preadv(t: Task, fd: number, iovs: unknown, offset: number): Promise<number> {
   if (offset < 0 || !Number.isInteger(offset)) throw syserror.EINVAL;
-  const file = t.getFileVFS2(fd);
+  const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
     return await readIovecs(t, file, iovecsIOSequence(iovs), offset);
@@ -145,7 +146,7 @@ async function blockingReadFile(t: Task, file: FileDescription, dst: Buffer, off
 
 /** write implements Linux syscall write(2). */
 export async function write(t: Task, fd: number, addr: unknown, size: number): Promise<number> {
-  const file = t.getFileVFS2(fd);
+  const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
     const src = singleIOSequence(addr, size);
@@ -157,7 +158,7 @@ export async function write(t: Task, fd: number, addr: unknown, size: number): P
 
 /** writev implements Linux syscall writev(2). */
 export async function writev(t: Task, fd: number, iovs: unknown): Promise<number> {
-  const file = t.getFileVFS2(fd);
+  const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
     const bufs = iovecsIOSequence(iovs);
@@ -170,7 +171,7 @@ export async function writev(t: Task, fd: number, iovs: unknown): Promise<number
 /** pwrite64 implements Linux syscall pwrite64(2). */
 export async function pwrite64(t: Task, fd: number, addr: unknown, size: number, offset: number): Promise<number> {
   if (offset < 0 || !Number.isInteger(offset)) throw syserror.EINVAL;
-  const file = t.getFileVFS2(fd);
+  const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
     const src = singleIOSequence(addr, size);
@@ -183,7 +184,7 @@ export async function pwrite64(t: Task, fd: number, addr: unknown, size: number,
 /** pwritev implements Linux syscall pwritev(2). */
 export async function pwritev(t: Task, fd: number, iovs: unknown, offset: number): Promise<number> {
   if (offset < 0 || !Number.isInteger(offset)) throw syserror.EINVAL;
-  const file = t.getFileVFS2(fd);
+  const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
     const bufs = iovecsIOSequence(iovs);
@@ -219,7 +220,7 @@ async function blockingWriteFile(t: Task, file: FileDescription, src: Buffer, of
 
 /** lseek implements Linux syscall lseek(2). */
 export async function lseek(t: Task, fd: number, offset: number, whence: number): Promise<number> {
-  const file = t.getFileVFS2(fd);
+  const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
     return await file.seek(t, offset, whence);

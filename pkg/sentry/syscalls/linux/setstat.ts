@@ -20,6 +20,7 @@ import type * as fspath from '../../../fspath';
 import * as syserror from '../../../syserror/syserror';
 import { idOk } from '../../kernel/auth';
 import type { Task } from '../../kernel/task';
+import { fdget } from './fd';
 import { PathEvent } from '../../vfs/inotify';
 import type { SetStatOptions } from '../../vfs/options';
 import type { VirtualDentry } from '../../vfs/vfs';
@@ -52,7 +53,7 @@ export async function fchmodat(t: Task, dirfd: number, pathAddr: PathArg, mode: 
 
 /** fchmod implements Linux syscall fchmod(2). */
 export async function fchmod(t: Task, fd: number, mode: number): Promise<number> {
-  const file = t.getFileVFS2(fd);
+  const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
     const opts = setStatOptions();
@@ -106,7 +107,7 @@ function populateSetStatOptionsForChown(t: Task, owner: number, group: number, o
 
 /** fchown implements Linux syscall fchown(2). */
 export async function fchown(t: Task, fd: number, owner: number, group: number): Promise<number> {
-  const file = t.getFileVFS2(fd);
+  const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
     const opts = setStatOptions();
@@ -133,7 +134,7 @@ export async function truncate(t: Task, addr: PathArg, length: number): Promise<
 /** ftruncate implements Linux syscall ftruncate(2). */
 export async function ftruncate(t: Task, fd: number, length: number): Promise<number> {
   if (length < 0) throw syserror.EINVAL;
-  const file = t.getFileVFS2(fd);
+  const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
     if (!file.isWritable()) throw syserror.EINVAL;
@@ -149,7 +150,7 @@ export async function ftruncate(t: Task, fd: number, length: number): Promise<nu
 
 /** fallocate implements Linux syscall fallocate(2). */
 export async function fallocate(t: Task, fd: number, mode: number, offset: number, length: number): Promise<number> {
-  const file = t.getFileVFS2(fd);
+  const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
     if (offset < 0 || length <= 0) throw syserror.EINVAL;

@@ -3,6 +3,7 @@
 
 import * as syserror from '../../../syserror/syserror';
 import type { Task } from '../../kernel/task';
+import { fdget } from './fd';
 
 /** sync implements Linux syscall sync(2). */
 export async function sync(t: Task): Promise<number> {
@@ -12,7 +13,7 @@ export async function sync(t: Task): Promise<number> {
 
 /** syncfs implements Linux syscall syncfs(2). */
 export async function syncfs(t: Task, fd: number): Promise<number> {
-  const file = t.getFileVFS2(fd);
+  const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
     await file.syncFS(t);
@@ -24,7 +25,7 @@ export async function syncfs(t: Task, fd: number): Promise<number> {
 
 /** fsync implements Linux syscall fsync(2). */
 export async function fsync(t: Task, fd: number): Promise<number> {
-  const file = t.getFileVFS2(fd);
+  const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
     await file.sync(t);

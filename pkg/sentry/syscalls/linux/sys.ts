@@ -66,7 +66,14 @@ export type UserMemory = Uint8Array | null;
  * calling convention.
  */
 export class Syscalls {
-  constructor(private readonly t: Task) {}
+  constructor(private readonly task: Task) {}
+
+  // t is the task, read once at the start of every call: the call begins
+  // there (Task.syscallEnter re-arms the interruption signal).
+  private get t(): Task {
+    this.task.syscallEnter();
+    return this.task;
+  }
 
   // read_write.go
   read(fd: number, buf: UserMemory, count: number): Promise<number> { return ret(rw.read(this.t, fd, buf, count)); }

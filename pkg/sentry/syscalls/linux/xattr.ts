@@ -8,6 +8,7 @@
 import { AT_FDCWD, XATTR_CREATE, XATTR_LIST_MAX, XATTR_NAME_MAX, XATTR_REPLACE, XATTR_SIZE_MAX } from '../../../abi/linux/file';
 import * as syserror from '../../../syserror/syserror';
 import type { Task } from '../../kernel/task';
+import { fdget } from './fd';
 import {
   copyInPath, copyInString, disallowEmptyPath, followFinalSymlink, getTaskPathOperation, nofollowFinalSymlink,
   type PathArg, type shouldFollowFinalSymlink,
@@ -37,7 +38,7 @@ async function listxattrImpl(t: Task, pathAddr: PathArg, listAddr: Uint8Array | 
 
 /** flistxattr implements Linux syscall flistxattr(2). */
 export async function flistxattr(t: Task, fd: number, listAddr: Uint8Array | null, size: number): Promise<number> {
-  const file = t.getFileVFS2(fd);
+  const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
     const names = await file.listXattr(t, size);
@@ -73,7 +74,7 @@ async function getxattrImpl(
 
 /** fgetxattr implements Linux syscall fgetxattr(2). */
 export async function fgetxattr(t: Task, fd: number, nameAddr: PathArg, valueAddr: Uint8Array | null, size: number): Promise<number> {
-  const file = t.getFileVFS2(fd);
+  const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
     const name = copyInXattrName(nameAddr);
@@ -116,7 +117,7 @@ export async function fsetxattr(
   t: Task, fd: number, nameAddr: PathArg, valueAddr: Uint8Array | null, size: number, flags: number,
 ): Promise<number> {
   if ((flags & ~(XATTR_CREATE | XATTR_REPLACE)) !== 0) throw syserror.EINVAL;
-  const file = t.getFileVFS2(fd);
+  const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
     const name = copyInXattrName(nameAddr);
@@ -152,7 +153,7 @@ async function removexattrImpl(t: Task, pathAddr: PathArg, nameAddr: PathArg, fo
 
 /** fremovexattr implements Linux syscall fremovexattr(2). */
 export async function fremovexattr(t: Task, fd: number, nameAddr: PathArg): Promise<number> {
-  const file = t.getFileVFS2(fd);
+  const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
     const name = copyInXattrName(nameAddr);
