@@ -295,7 +295,12 @@ export class connState {
   /** conn is the connection. */
   readonly conn: net.Socket;
   private readonly reader = new MessageReader(maximumLength);
-  private paused = false;
+  // readPaused: reading is paused by flow() (too many requests in flight, or
+  // replies not drained); writeBlocked: the socket's write buffer is full.
+  private readPaused = false;
+  private writeBlocked = false;
+  private draining = false;
+  private eof = false;
   private stopping = false;
 
   /** done resolves once the connection is stopped (stop). */
@@ -311,7 +316,11 @@ export class connState {
     });
     if (conn.setNoDelay !== undefined && conn.remoteAddress !== undefined) conn.setNoDelay(true);
     conn.on('data', (chunk: Buffer) => this.onData(chunk));
-    conn.on('end', () => void this.stop());
+    conn.on('end', () => {
+      // The client has sent everything: handle what is buffered, then stop.
+      this.eof = true;
+      this.drain();
+    });
     conn.on('close', () => void this.stop());
     conn.on('error', (err: Error) => {
       // Connection problem; stop serving.
@@ -336,7 +345,24 @@ export class connState {
   private onData(chunk: Buffer): void {
     if (this.stopping) return;
     this.reader.push(chunk);
+    this.drain();
+  }
+
+  // drain starts a handler for each whole frame buffered, until flow()
+  // pauses reading (frames left in the reader wait for the resume).
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      this.drainLocked();
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private drainLocked(): void {
     for (;;) {
+      if (this.stopping || this.readPaused) return;
       let m: Message | undefined;
       try {
         m = this.reader.next();
@@ -355,7 +381,12 @@ export class connState {
         void this.stop();
         return;
       }
-      if (m === undefined) return;
+      if (m === undefined) {
+        // All buffered frames are dispatched; at end of stream (a partial
+        // frame left is simply dropped) the connection is done.
+        if (this.eof) void this.stop();
+        return;
+      }
       this.handleRequest(this.reader.tag, m);
     }
   }
@@ -369,10 +400,7 @@ export class connState {
       return;
     }
     this.pending++;
-    if (this.pending >= this.maxPending && !this.paused) {
-      this.paused = true;
-      this.conn.pause();
-    }
+    this.flow();
     // Handle the message; handle never rejects.
     void this.handle(tag, m).then((r) => {
       // Send back the result, then clear the tag: in Node nothing can run
@@ -382,10 +410,7 @@ export class connState {
       this.send(tag, r);
       this.clearTag(tag);
       this.pending--;
-      if (this.paused && this.pending < this.maxPending / 2) {
-        this.paused = false;
-        if (!this.stopping) this.conn.resume();
-      }
+      this.flow();
       if (this.pending === 0) {
         const ws = this.idleWaiters;
         this.idleWaiters = [];
@@ -423,7 +448,35 @@ export class connState {
       b = encodeMessage(tag, new Rlerror(errno), this.msize());
     }
     if (this.conn.destroyed || !this.conn.writable) return;
-    this.conn.write(b);
+    if (!this.conn.write(b) && !this.writeBlocked) {
+      // The client is not reading its replies: stop reading its requests
+      // until they drain, so that neither side's buffers grow without bound.
+      this.writeBlocked = true;
+      this.flow();
+      this.conn.once('drain', () => {
+        this.writeBlocked = false;
+        this.flow();
+      });
+    }
+  }
+
+  /**
+   * flow pauses reading from the connection while maxPending requests are in
+   * flight (resuming below half of it) or while replies wait to drain
+   * (gVisor needs neither: a goroutine blocks in send, and recv with it).
+   */
+  private flow(): void {
+    if (this.stopping) return; // stop() paused reading for good.
+    const overloaded = this.pending >= this.maxPending || (this.readPaused && this.pending >= this.maxPending / 2);
+    const pause = overloaded || this.writeBlocked;
+    if (pause && !this.readPaused) {
+      this.readPaused = true;
+      this.conn.pause();
+    } else if (!pause && this.readPaused) {
+      this.readPaused = false;
+      this.conn.resume();
+      this.drain();
+    }
   }
 
   /**

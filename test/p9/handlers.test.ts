@@ -96,7 +96,6 @@ import {
   AttrMaskAll,
   ModeDirectory,
   ModeRegular,
-  NoFID,
   NoUID,
   OpenTruncate,
   ReadOnly,

@@ -268,6 +268,24 @@ test('many requests in one write, with a small in-flight bound: all are answered
   t.pass();
 });
 
+test('a client that does not read its replies: requests wait (write backpressure), and every reply arrives once it reads', async (t) => {
+  const mfs = new MemFS();
+  mfs.writeFile('big', Buffer.alloc(60000, 1));
+  const f = await startServer(t, { fs: mfs });
+  const c = await f.ready();
+  expect(await c.rpc(new Twalk(0, 1, ['big'])), Rwalk);
+  expect(await c.rpc(new Tlopen(1, ReadOnly)), Rlopen);
+  c.sock.pause();
+  const frames: Buffer[] = [];
+  for (let tag = 1000; tag < 1200; tag++) frames.push(encodeMessage(tag, new Tread(1, 0, 60000)));
+  c.sendRaw(Buffer.concat(frames)); // 12 MB of replies, far above the socket's buffers
+  await new Promise((r) => setTimeout(r, 50));
+  c.sock.resume();
+  let bytes = 0;
+  for (let tag = 1000; tag < 1200; tag++) bytes += expect((await c.reply(tag)).msg, Rread).data.length;
+  t.is(bytes, 200 * 60000);
+});
+
 test('TCP: listen on tcp:127.0.0.1:0 and serve', async (t) => {
   const server = new Server(new MemFS());
   t.teardown(() => server.close());
