@@ -85,9 +85,11 @@ async function runSandbox(e: Env, op: Op): Promise<string> {
 // hostScript runs the ops as the unprivileged user and prints the results.
 const hostScript = `
 const fs = require('fs');
-const [dir, opsJSON] = process.argv.slice(1);
+const all = [];
+for (const [dir, ops] of JSON.parse(process.argv[1])) {
 const out = [];
-for (const op of JSON.parse(opsJSON)) {
+all.push(out);
+for (const op of ops) {
   const p = (s) => dir + '/' + s;
   try {
     switch (op[0]) {
@@ -105,7 +107,8 @@ for (const op of JSON.parse(opsJSON)) {
     out.push('ok');
   } catch (err) { out.push(err.code); }
 }
-process.stdout.write(JSON.stringify(out));
+}
+process.stdout.write(JSON.stringify(all));
 `;
 
 async function buildSandboxTree(e: Env): Promise<void> {
@@ -148,7 +151,31 @@ const protectedHardlinks = (() => {
   }
 })();
 
-for (const [name, ops] of cases) {
+// The host side of every case runs in one unprivileged child process (one
+// Node start-up instead of one per case), each case in its own directory.
+let hostResults: string[][] | null = null;
+let hostError = '';
+
+test.before(() => {
+  if (!canDrop) return;
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vfs-perm-'));
+  try {
+    const work: Array<[string, Op[]]> = cases.map(([, ops], i) => {
+      const dir = `${root}/${i}`;
+      fs.mkdirSync(dir);
+      buildHostTree(dir);
+      return [dir, ops];
+    });
+    fs.chmodSync(root, 0o755);
+    const r = spawnSync(process.execPath, ['-e', hostScript, JSON.stringify(work)], { uid: UID, gid: GID, encoding: 'utf8' });
+    if (r.status === 0) hostResults = JSON.parse(r.stdout) as string[][];
+    else hostError = r.stderr;
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+cases.forEach(([name, ops], i) => {
   test(`tmpfs vs host, uid ${UID}: ${name}`, async (t) => {
     if (!canDrop) {
       t.log('SKIPPED: the host side needs root to run as an unprivileged user');
@@ -162,13 +189,8 @@ for (const [name, ops] of cases) {
       t.pass();
       return;
     }
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vfs-perm-'));
-    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-    buildHostTree(dir);
-    const r = spawnSync(process.execPath, ['-e', hostScript, dir, JSON.stringify(ops)], { uid: UID, gid: GID, encoding: 'utf8' });
-    t.is(r.status, 0, r.stderr);
-    const host = JSON.parse(r.stdout) as string[];
-
+    t.not(hostResults, null, hostError);
+    const host = hostResults![i];
     const e = await newEnv('tmpfs');
     t.teardown(() => e.teardown());
     await buildSandboxTree(e);
@@ -176,4 +198,4 @@ for (const [name, ops] of cases) {
     for (const op of ops) sandbox.push(await runSandbox(e, op));
     t.deepEqual(sandbox, host, JSON.stringify(ops));
   });
-}
+});
