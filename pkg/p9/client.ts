@@ -343,15 +343,29 @@ export class Client {
     }
   }
 
-  /** flushOut writes the queued frames (called on the next tick). */
+  /**
+   * flushOut writes the queued frames (called on the next tick): small
+   * frames as one concatenated write; when large payloads are among them
+   * (Twrite), corked writes of each, so that the payloads are not copied
+   * again (Node hands corked chunks to writev).
+   */
   flushOut(): void {
     this.flushScheduled = false;
     const q = this.outq;
     if (q.length === 0 || this.dead) return;
-    const data = q.length === 1 ? q[0] : Buffer.concat(q, this.outBytes);
+    const bytes = this.outBytes;
     this.outq = [];
     this.outBytes = 0;
-    this.socket.write(data);
+    const s = this.socket;
+    if (q.length === 1) {
+      s.write(q[0]);
+    } else if (bytes <= coalesceLimit) {
+      s.write(Buffer.concat(q, bytes));
+    } else {
+      s.cork();
+      for (let i = 0; i < q.length; i++) s.write(q[i]);
+      s.uncork();
+    }
   }
 
   // flush sends a Tflush for resp's tag, after its caller's signal aborted.
@@ -531,6 +545,9 @@ function errorOf(r: Rlerror): LinuxError {
   // An Rlerror of 0 is not an error a server may send.
   return r.error === 0 ? syserror.EIO : syserror.fromErrno(r.error);
 }
+
+// coalesceLimit is the most bytes of frames concatenated into one write.
+const coalesceLimit = 64 << 10;
 
 function flushOutTick(c: Client): void {
   c.flushOut();

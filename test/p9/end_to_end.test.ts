@@ -184,3 +184,24 @@ test('server going away: every waiting call gets EIO, later calls too, and nothi
   memfs.open();
   await closing;
 });
+
+test('large writes in flight together (frames written corked, not concatenated) land intact', async (t) => {
+  const memfs = new MemFS();
+  const { address } = await serve(t, memfs, 'unix');
+  const [, root] = await connect(t, address, 1 << 20);
+  const datas = Array.from({ length: 8 }, (_, i) => Buffer.from(Array.from({ length: 300000 }, (_, k) => (k * (i + 1)) & 0xff)));
+  const files = await Promise.all(
+    datas.map(async (_, i) => {
+      const [, d] = await root.walk([]);
+      const [f] = await d.create(`big${i}`, O_RDWR, 0o600, NoUID, NoGID);
+      return f;
+    }),
+  );
+  const written = await Promise.all(files.map((f, i) => f.writeAt(datas[i], 0)));
+  t.deepEqual(
+    written,
+    datas.map((d) => d.length),
+  );
+  for (let i = 0; i < datas.length; i++) t.deepEqual(memfs.lookup(`big${i}`).data.subarray(0, 300000), datas[i]);
+  await Promise.all(files.map((f) => f.close()));
+});
