@@ -290,7 +290,8 @@ filesystem.prototype.mkdirAt = function mkdirAt(
  * mknodAt implements vfs.FilesystemImpl.mknodAt.
  *
  * Differs from gVisor: a device file needs CAP_MKNOD (EPERM otherwise), as
- * Linux's vfs_mknod checks after may_create.
+ * Linux's vfs_mknod checks after may_create; a character device 0:0 (a
+ * whiteout, WHITEOUT_DEV) does not.
  */
 filesystem.prototype.mknodAt = function mknodAt(
   this: filesystem, ctx: Context, rp: vfs.ResolvingPath, opts: vfs.MknodOptions,
@@ -312,7 +313,10 @@ filesystem.prototype.mknodAt = function mknodAt(
         childInode = newDeviceFile(this, creds.effectiveKUID, kgid, perms, vfs.BlockDevice, opts.devMajor ?? 0, opts.devMinor ?? 0);
         break;
       case linux.S_IFCHR:
-        if (!creds.hasCapability(CAP_MKNOD)) throw syserror.EPERM;
+        // A character device 0:0 is a whiteout, which needs no capability.
+        if (!creds.hasCapability(CAP_MKNOD) && ((opts.devMajor ?? 0) !== 0 || (opts.devMinor ?? 0) !== 0)) {
+          throw syserror.EPERM;
+        }
         childInode = newDeviceFile(this, creds.effectiveKUID, kgid, perms, vfs.CharDevice, opts.devMajor ?? 0, opts.devMinor ?? 0);
         break;
       case linux.S_IFSOCK:

@@ -668,8 +668,12 @@ export class inode {
     if (!name.startsWith(linux.XATTR_USER_PREFIX) && !name.startsWith(linux.XATTR_TRUSTED_PREFIX)) {
       throw syserror.EOPNOTSUPP;
     }
-    vfs.genericCheckPermissions(creds, ats, this.mode, this.uid, this.gid);
+    // Differs from gVisor (which checks the file's permission bits first):
+    // Linux's xattr_permission rules on the namespace (trusted.* EPERM/ENODATA
+    // without CAP_SYS_ADMIN, user.* EPERM on special files and others' sticky
+    // directories) before inode_permission.
     vfs.checkXattrPermissions(creds, ats, this.mode, this.uid, name);
+    vfs.genericCheckPermissions(creds, ats, this.mode, this.uid, this.gid);
   }
 }
 

@@ -221,6 +221,7 @@ test('mknod: FIFOs and sockets for anyone; devices need CAP_MKNOD (EPERM, as Lin
     errnoOf(vfsObj.mknodAt(c.ctx, c.creds, env.pop(p), { mode, devMajor: major, devMinor: minor }));
   t.is(await mknod(user, 'cdev', linux.S_IFCHR | 0o644, 1, 3), 'EPERM');
   t.is(await mknod(user, 'bdev', linux.S_IFBLK | 0o644, 8, 0), 'EPERM');
+  t.is(await mknod(user, 'whiteout', linux.S_IFCHR | 0o644, 0, 0), 'ok', 'a 0:0 character device is a whiteout (no CAP_MKNOD needed)');
   t.is(await mknod(user, 'fifo', linux.S_IFIFO | 0o644), 'ok');
   t.is(await mknod(user, 'sock', linux.S_IFSOCK | 0o644), 'ok');
   t.is(await mknod(user, 'reg', linux.S_IFREG | 0o644), 'ok');
