@@ -122,11 +122,14 @@ async function main(): Promise<void> {
     process.stdout.write(usage);
     return;
   }
-  const { root, address, conf, msize } = opts;
+  const { address, conf, msize } = opts;
+  // The operator's path may go through symlinks (e.g. /tmp on some hosts):
+  // resolve them once here; fsgofer opens the root itself with O_NOFOLLOW.
+  let root: string;
   try {
-    fs.statSync(root);
+    root = fs.realpathSync(opts.root);
   } catch {
-    fail(`--root ${root}: no such file or directory`, 1);
+    fail(`--root ${opts.root}: no such file or directory`, 1);
   }
 
   // fsgofer should run with a umask of 0, because we want to preserve file

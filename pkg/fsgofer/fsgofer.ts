@@ -28,7 +28,12 @@
 //     omitted as gVisor omits them; the entry's QID comes from d_ino/d_type;
 //   - extended attributes in the user. namespace are served (gVisor:
 //     EOPNOTSUPP for all); other namespaces answer EOPNOTSUPP;
-//   - POSIX locks (Tlock/Tgetlock) are host OFD locks on the open fd.
+//   - POSIX locks (Tlock/Tgetlock) are host OFD locks on the open fd;
+//   - multiGetAttr (gVisor 276ff149a, later than dbe41765) is implemented;
+//   - every method returns a Promise (pkg/p9's File), although each runs its
+//     few host calls synchronously: none of them can block;
+//   - a clone (walk of no names) answers no QID, as this tree's p9 server
+//     expects (gVisor answers one).
 
 import * as linux from '../abi/linux';
 import { logger } from '../context/context';
@@ -57,7 +62,6 @@ import {
 import type { Attacher, File, LockDescription } from '../p9/file';
 import { LockStatus, LockType } from '../p9/messages';
 import * as sc from './syscalls';
-
 
 const log = logger('gvisor:fsgofer');
 
