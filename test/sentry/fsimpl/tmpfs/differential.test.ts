@@ -124,6 +124,34 @@ const cases: Case[] = [
       ['open', 'h', 'd/.', O_CREAT | O_RDONLY, 0o644], ['open', 'i', '.', O_CREAT | O_RDONLY, 0o644],
     ],
   },
+  {
+    name: 'metadata as an unprivileged user: chmod, chown, truncate, utimes, access on others\' files',
+    asUser: true,
+    setup: [
+      ['open', 'f', 'rootfile', O_CREAT | O_WRONLY, 0o644], ['write', 'f', 'abc'], ['close', 'f'],
+      ['open', 'w', 'writable', O_CREAT | O_WRONLY, 0o644], ['close', 'w'], ['chmod', 'writable', 0o666],
+      ['mkdir', 'rodir', 0o755], ['symlink', 'rootfile', 'link'],
+    ],
+    ops: [
+      ['chmod', 'rootfile', 0o777], ['chown', 'rootfile', NOBODY, NOBODY], ['truncate', 'rootfile', 0],
+      ['truncate', 'writable', 1], ['stat', 'writable'], ['utimens', 'writable'], ['utimens', 'rootfile'],
+      ['access', 'rootfile', 4], ['access', 'rootfile', 2], ['access', 'writable', 6], ['access', 'rodir', 3],
+      ['open', 't', 'rootfile', O_RDONLY | O_TRUNC, 0], ['open', 'mine', 'mine', O_CREAT | O_WRONLY, 0o600],
+      ['chown', 'mine', NOBODY, NOBODY], ['chown', 'mine', 0, NOBODY], ['chmod', 'mine', 0o4755], ['stat', 'mine'],
+      ['write', 'mine', 'x'], ['fstat', 'mine'], ['close', 'mine'], ['lchown', 'link', NOBODY, NOBODY],
+      ['mkdir', 'rodir/x', 0o755], ['unlink', 'rootfile'], ['rename', 'mine', 'rodir/mine', 0],
+    ],
+  },
+  {
+    name: 'directory reads and special opens',
+    setup: [['mkdir', 'd', 0o755], ['open', 'f', 'd/a', O_CREAT | O_WRONLY, 0o644], ['close', 'f'], ['mkdir', 'd/b', 0o755], ['mknod', 'p', S_IFIFO | 0o644]],
+    ops: [
+      ['open', 'd', 'd', O_RDONLY, 0], ['getdents', 'd'], ['getdents', 'd'], ['lseek', 'd', 0, SEEK_SET], ['getdents', 'd'],
+      ['read', 'd', 10], ['write', 'd', 'x'], ['fstat', 'd'], ['close', 'd'], ['open', 'w', 'd', O_WRONLY, 0],
+      ['open', 'x', 'd', O_RDWR | O_TRUNC, 0], ['open', 'q', 'p', O_RDWR | O_TRUNC, 0], ['fstat', 'q'], ['close', 'q'],
+      ['unlink', 'd/a'], ['open', 'e', 'd', O_RDONLY, 0], ['getdents', 'e'], ['close', 'e'],
+    ],
+  },
 ];
 
 interface Setup {
