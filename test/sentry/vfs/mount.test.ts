@@ -243,3 +243,15 @@ test('mount: reference counts return to their start after mount/umount', async (
   e.teardown();
   t.is(rootMnt.refs, 0, 'namespace teardown drops the root mount');
 });
+
+test('mount: makeSyntheticMountpoint creates missing parents and tolerates an existing file', async (t) => {
+  const e = await setup();
+  t.teardown(() => e.teardown());
+  const { ctx, creds, vfsObj } = e;
+  await vfsObj.makeSyntheticMountpoint(ctx, '/x/y/z', e.root, creds);
+  t.is((await vfsObj.statAt(ctx, creds, e.pop('/x/y/z'), {})).mode & S_IFMT, S_IFDIR);
+  await vfsObj.makeSyntheticMountpoint(ctx, '/src/f', e.root, creds);
+  await t.throwsAsync(vfsObj.mkdirAllAt(ctx, '/src/f/g', e.root, creds, { mode: 0o755 }), { is: syserror.ENOTDIR });
+  await vfsObj.mountAt(ctx, creds, '', e.pop('/x/y/z'), 'testfs', {});
+  t.is(await vfsObj.generateProcMounts(ctx, e.root), 'none / testfs rw 0 0\nnone /x/y/z testfs rw 0 0\n');
+});
