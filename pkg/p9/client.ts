@@ -9,7 +9,13 @@
 //     thread: the socket's 'data' event is the single receiver and settles
 //     the waiting promise found by tag in `pending`.
 //   - Sends are coalesced: every frame encoded in one tick goes out in one
-//     socket write (gVisor's sendMu serializes writes instead).
+//     socket write, or one corked batch (gVisor's sendMu serializes writes
+//     instead).
+//   - A call that finds all 65534 tags in use waits for one (gVisor fails
+//     with ErrOutOfTags).
+//   - A reply with an unexpected tag or type, or a frame above msize or
+//     garbled, closes the connection: every waiter and every later call
+//     gets EIO (gVisor fails the waiters but keeps reading).
 //   - Abort: each call takes an optional AbortSignal. gVisor's client never
 //     flushes; here the aborted tag is flushed (Tflush) as flush(5) says.
 //   - Version negotiation also falls back to plain "9P2000.L" when a server
@@ -30,14 +36,17 @@ import { LinuxError } from '../syserror/syserror';
 import { Message, Rlerror, Rversion, Tflush, Tversion, msgRegistry } from './messages';
 import { MsgType, NoFID, NoTag } from './p9';
 import { DefaultMessageSize, ErrMessageTooLarge, MessageReader, dial, encodeMessage, headerLength } from './transport';
-
-export { DefaultMessageSize };
 import { HighestVersionString, parseVersion, versionString } from './version';
 import { ClientFile, attach } from './client_file';
 
+export { DefaultMessageSize };
+
 const log = logger('gvisor:p9');
 
-/** ErrOutOfTags indicates no tags are available (gVisor: an error value; here EAGAIN). */
+/**
+ * ErrOutOfTags indicates no tags are available (gVisor: an error value; here
+ * EAGAIN). Not thrown: a call waits for a tag instead (see tagWaiters).
+ */
 export const ErrOutOfTags = syserror.EAGAIN;
 
 /** ErrOutOfFIDs indicates no more FIDs are available (gVisor: an error value; here EMFILE). */
@@ -524,7 +533,7 @@ export class Client {
     await this.closedPromise;
   }
 
-  /** Version returns the negotiated 9P2000.L.Google version number. */
+  /** getVersion returns the negotiated 9P2000.L.Google version number (gVisor: Version; `version` is the field). */
   getVersion(): number {
     return this.version;
   }

@@ -172,7 +172,7 @@ export interface Lock {
  */
 export async function attach(c: Client, name: string, uid: number = NoUID, signal?: AbortSignal): Promise<ClientFile> {
   const fid = c.fidPool.get();
-  if (fid === undefined) throw syserror.EMFILE;
+  if (fid === undefined) throw syserror.EMFILE; // ErrOutOfFIDs
   try {
     await c.sendRecv(new Tattach(fid, new Tauth(NoFID, '', name, uid)), Rattach, signal);
   } catch (e) {
@@ -214,7 +214,7 @@ export class ClientFile implements File {
     if (this.closed) throw syserror.EBADF;
     const c = this.client;
     const fid = c.fidPool.get();
-    if (fid === undefined) throw syserror.EMFILE;
+    if (fid === undefined) throw syserror.EMFILE; // ErrOutOfFIDs
 
     // The first walk creates fid; the following ones (more than
     // MaxWalkElements names) walk it in place.
@@ -270,7 +270,7 @@ export class ClientFile implements File {
     }
 
     const fid = c.fidPool.get();
-    if (fid === undefined) throw syserror.EMFILE;
+    if (fid === undefined) throw syserror.EMFILE; // ErrOutOfFIDs
     let r: Rwalkgetattr;
     try {
       r = await c.sendRecv(new Twalkgetattr(this.fid, fid, components as string[]), Rwalkgetattr, signal);
@@ -354,7 +354,7 @@ export class ClientFile implements File {
   private async xattrRead(name: string, signal?: AbortSignal): Promise<Buffer> {
     const c = this.client;
     const fid = c.fidPool.get();
-    if (fid === undefined) throw syserror.EMFILE;
+    if (fid === undefined) throw syserror.EMFILE; // ErrOutOfFIDs
     let r: Rxattrwalk;
     try {
       r = await c.sendRecv(new Txattrwalk(this.fid, fid, name), Rxattrwalk, signal);
