@@ -804,6 +804,77 @@ export abstract class fileDescription extends vfs.FileDescriptionDefaultImpl {
   override async sync(_ctx: Context): Promise<void> {}
 }
 
+/**
+ * opathFD is the file description of an O_PATH open: it names the file but
+ * gives no access to its contents or metadata changes (Linux: FMODE_PATH
+ * with empty_fops; every call but fstat, fstatfs, fchdir, close, dup and
+ * use as a dirfd fails EBADF). The syscall layer refuses O_PATH files
+ * itself (fdget); this makes direct VFS users see the same.
+ */
+export class opathFD extends fileDescription {
+  override release(_ctx: Context): void {}
+
+  override async setStat(): Promise<void> {
+    throw syserror.EBADF;
+  }
+
+  override async pread(): Promise<number> {
+    throw syserror.EBADF;
+  }
+
+  override async read(): Promise<number> {
+    throw syserror.EBADF;
+  }
+
+  override async pwrite(): Promise<number> {
+    throw syserror.EBADF;
+  }
+
+  override async write(): Promise<number> {
+    throw syserror.EBADF;
+  }
+
+  override async seek(): Promise<number> {
+    throw syserror.EBADF;
+  }
+
+  override async iterDirents(): Promise<void> {
+    throw syserror.EBADF;
+  }
+
+  override async allocate(): Promise<void> {
+    throw syserror.EBADF;
+  }
+
+  override async ioctl(): Promise<number> {
+    throw syserror.EBADF;
+  }
+
+  override async listXattr(): Promise<string[]> {
+    throw syserror.EBADF;
+  }
+
+  override async getXattr(): Promise<string> {
+    throw syserror.EBADF;
+  }
+
+  override async setXattr(): Promise<void> {
+    throw syserror.EBADF;
+  }
+
+  override async removeXattr(): Promise<void> {
+    throw syserror.EBADF;
+  }
+
+  override async lockBSD(): Promise<void> {
+    throw syserror.EBADF;
+  }
+
+  override async lockPOSIX(): Promise<void> {
+    throw syserror.EBADF;
+  }
+}
+
 const log = logger('gvisor:vfs:tmpfs');
 
 // The file-type modules come last: their classes extend fileDescription and

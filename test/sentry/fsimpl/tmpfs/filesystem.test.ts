@@ -514,3 +514,25 @@ test('check order as Linux (do_unlinkat, do_rmdir, do_renameat2, do_linkat), whe
   t.is(await u(vfsObj.renameAt(user.ctx, user.creds, env.pop('ro/none'), env.pop('ro/x'), {})), 'ENOENT');
   t.is(await u(vfsObj.renameAt(user.ctx, user.creds, env.pop('ro/file'), env.pop('ro/x'), {})), 'EACCES');
 });
+
+test('O_PATH: any file type, no permission check on the file, no FIFO wait; only fstat works', async (t) => {
+  const env = await newTmpfsRoot(t);
+  const { ctx, creds, vfsObj } = env;
+  await touch(env, 'secret', 0o000);
+  await vfsObj.symlinkAt(ctx, creds, env.pop('link'), 'secret');
+  await vfsObj.mknodAt(ctx, creds, env.pop('fifo'), { mode: linux.S_IFIFO | 0o644 });
+  const user = env.as(1000, 1000);
+  const opath = (p: string, extra = 0, c = user) => vfsObj.openAt(c.ctx, c.creds, env.pop(p, (extra & linux.O_NOFOLLOW) === 0), { flags: linux.O_PATH | extra });
+  const fd = await opath('secret');
+  t.teardown(() => fd.decRef(ctx));
+  t.is((await fd.stat(ctx, {})).mode, linux.S_IFREG);
+  t.is(await errnoOf(fd.read(ctx, Buffer.alloc(1))), 'EBADF');
+  t.is(await errnoOf(fd.setXattr(ctx, { name: 'user.x', value: 'v', flags: 0 })), 'EBADF');
+  const lfd = await opath('link', linux.O_NOFOLLOW);
+  t.teardown(() => lfd.decRef(ctx));
+  t.is((await lfd.stat(ctx, {})).mode & linux.S_IFMT, linux.S_IFLNK, 'O_PATH|O_NOFOLLOW opens the symlink itself');
+  const pfd = await opath('fifo');
+  t.teardown(() => pfd.decRef(ctx));
+  t.is((await pfd.stat(ctx, {})).mode & linux.S_IFMT, linux.S_IFIFO, 'no wait for a writer');
+  t.is(await errnoOf(opath('secret', linux.O_DIRECTORY)), 'ENOTDIR');
+});
