@@ -141,7 +141,7 @@ import {
   fileModeIsSymlink,
 } from './p9';
 import { connState, fidRef, newErr } from './server';
-import { headerLength, maximumLength } from './transport';
+import { headerLength } from './transport';
 import { highestSupportedVersion, parseVersion, versionString } from './version';
 
 /**
@@ -193,7 +193,7 @@ async function handleTversion(cs: connState, t: Tversion): Promise<Message> {
   if (t.mSize === 0) return newErr(syserror.EINVAL);
   if (t.mSize < minimumMessageSize) return newErr(syserror.EINVAL);
   // msize = min(client, server).
-  const msize = Math.min(t.mSize, maximumLength);
+  const msize = Math.max(Math.min(t.mSize, cs.server.maxMessageSize), minimumMessageSize);
   const [requested, ok] = parseVersion(t.version);
   if (!ok) {
     // version(5): "If the server does not understand the client's version

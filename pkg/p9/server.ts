@@ -52,6 +52,12 @@ const maxPendingPerConn = 1024;
 export interface ServerOptions {
   /** maxPendingPerConn overrides the per-connection bound on requests in flight. */
   maxPendingPerConn?: number;
+  /**
+   * maxMessageSize is the largest msize Tversion agrees to (default and
+   * upper bound: transport's maximumLength, 1 MiB). Not in gVisor, whose
+   * server always offers maximumLength.
+   */
+  maxMessageSize?: number;
 }
 
 /** Server is a 9p2000.L server. */
@@ -78,6 +84,9 @@ export class Server {
 
   readonly options: ServerOptions;
 
+  /** maxMessageSize is the largest msize Tversion agrees to. */
+  readonly maxMessageSize: number;
+
   /** conns are the live connections. */
   private readonly conns = new Set<connState>();
   /** listeners are the net.Servers accepting connections for this server. */
@@ -93,6 +102,7 @@ export class Server {
     this.attacher = attacher;
     this.pathTree = newPathNode();
     this.options = options;
+    this.maxMessageSize = Math.min(options.maxMessageSize ?? maximumLength, maximumLength);
   }
 
   /**

@@ -181,6 +181,11 @@ test('Tversion: answers the highest version both support, plain 9P2000.L for dio
     }
     conn.close();
   }
+  // A server with a smaller maximum (ServerOptions.maxMessageSize).
+  const small = await startServer(t, { server: { maxMessageSize: 16384 } });
+  const c = await small.conn();
+  t.is(expect(await c.version(65536, '9P2000.L'), Rversion).mSize, 16384);
+  t.is(expect(await c.version(8192, '9P2000.L'), Rversion).mSize, 8192);
 });
 
 // --- Tattach, Tauth ------------------------------------------------------
