@@ -9,7 +9,9 @@ import * as fspath from '../../fspath';
 import * as syserror from '../../syserror/syserror';
 import { mountNamespaceFromContext } from './context';
 import type { Dentry } from './dentry';
-import type { Filesystem } from './filesystem';
+import {
+  PrependPathAtNonMountRootError, PrependPathAtVFSRootError, PrependPathSyntheticError, type Filesystem,
+} from './filesystem';
 import type { MountFlags, MountOptions, UmountOptions } from './options';
 import { VirtualDentry } from './vfs';
 import type { PathOperation, VirtualFilesystem } from './vfs';
@@ -477,29 +479,113 @@ export async function mountAt(
 /**
  * bindAt creates a bind mount of the file at source over target, as
  * mount(source, target, NULL, MS_BIND, NULL) does: a new Mount of source's
- * Filesystem rooted at source's Dentry, with source's mount's flags.
+ * Filesystem rooted at source's Dentry, with source's mount's flags. If
+ * recursive (MS_BIND|MS_REC), the mounts below source are copied too, each
+ * at the same place under the new mount (Linux's copy_tree()).
+ *
+ * It returns the new Mount without a reference, as mountAt does.
  *
  * Differs from gVisor at this commit, which rejects MS_BIND with EINVAL
- * (DESIGN decision 9: follow Linux). Submounts under source are not copied
- * (MS_REC is not supported); the kernel rejects MS_BIND|MS_REC.
+ * (DESIGN decision 9: follow Linux). Mount propagation is not modelled (all
+ * mounts are private).
  */
 export async function bindAt(
-  vfs: VirtualFilesystem, ctx: Context, creds: Credentials, source: PathOperation, target: PathOperation,
+  vfs: VirtualFilesystem, ctx: Context, creds: Credentials, source: PathOperation, target: PathOperation, recursive = false,
 ): Promise<Mount> {
   const sourceVD = await vfs.getDentryAt(ctx, creds, source, {});
   let clone: Mount;
+  let plan: submountCopy[] = [];
   try {
     const src = sourceVD._mount!;
     clone = newDisconnectedMount(vfs, src.fs, sourceVD._dentry, { flags: src.flags, readOnly: src.readOnly() });
+    // Which submounts to copy is decided before taking mountMu:
+    // FilesystemImpl.prependPath takes filesystem locks, which precede
+    // mountMu in the lock order.
+    if (recursive) plan = await planSubmountCopies(ctx, src, sourceVD._dentry!);
   } finally {
     sourceVD.decRef(ctx);
   }
   try {
     await connectMountAt(vfs, ctx, creds, clone, target);
+    if (plan.length !== 0) await copySubmounts(vfs, ctx, clone, plan);
   } finally {
     clone.decRef(ctx);
   }
   return clone;
+}
+
+// submountCopy is one mount of a recursive bind: orig is mounted at point in
+// the mount that parent (an index into the plan, or -1 for the top clone)
+// copies.
+interface submountCopy {
+  orig: Mount;
+  point: Dentry;
+  parent: number;
+}
+
+// planSubmountCopies lists, parents first, the mounts below (mnt, root) that
+// a recursive bind mount copies: those whose mount point is root or a
+// descendant of it (Linux: is_subdir()), recursively.
+async function planSubmountCopies(ctx: Context, mnt: Mount, root: Dentry): Promise<submountCopy[]> {
+  const plan: submountCopy[] = [];
+  const walk = async (m: Mount, r: Dentry, parent: number): Promise<void> => {
+    for (const child of [...m.children]) {
+      if (child.umounted) continue;
+      const point = child.point()!;
+      if (point !== r && !(await isDescendant(ctx, m, r, point))) continue;
+      plan.push({ orig: child, point, parent });
+      await walk(child, child._root!, plan.length - 1);
+    }
+  };
+  await walk(mnt, root, -1);
+  return plan;
+}
+
+// isDescendant returns true if d is below root in mnt's filesystem: a
+// PrependPath from d stops at root as at a VFS root.
+async function isDescendant(ctx: Context, mnt: Mount, root: Dentry, d: Dentry): Promise<boolean> {
+  try {
+    await mnt.fs.impl.prependPath(ctx, new VirtualDentry(mnt, root), new VirtualDentry(mnt, d), new fspath.Builder());
+    return false;
+  } catch (err) {
+    if (err instanceof PrependPathAtVFSRootError) return true;
+    if (err instanceof PrependPathAtNonMountRootError || err instanceof PrependPathSyntheticError) return false;
+    throw err;
+  }
+}
+
+// copySubmounts connects a copy of each planned mount under top.
+async function copySubmounts(vfs: VirtualFilesystem, ctx: Context, top: Mount, plan: submountCopy[]): Promise<void> {
+  const clones: Array<Mount | null> = [];
+  await vfs.mountMu.lock();
+  try {
+    for (const c of plan) {
+      const parent = c.parent < 0 ? top : clones[c.parent];
+      if (parent === null || parent === undefined || c.orig.umounted || parent.umounted) {
+        clones.push(null);
+        continue;
+      }
+      await c.point.mu.lock();
+      try {
+        if (c.point.dead) {
+          clones.push(null);
+          continue;
+        }
+        const cc = newDisconnectedMount(vfs, c.orig.fs, c.orig._root, { flags: c.orig.flags, readOnly: c.orig.readOnly() });
+        // connectLocked consumes the references of its VirtualDentry.
+        parent.incRef();
+        c.point.incRef();
+        vfs.connectLocked(cc, new VirtualDentry(parent, c.point), parent.ns!);
+        clones.push(cc);
+      } finally {
+        c.point.mu.unlock();
+      }
+    }
+  } finally {
+    vfs.mountMu.unlock();
+  }
+  // Drop the creators' references; the VFS holds the connected ones.
+  for (const cc of clones) if (cc !== null) cc.decRef(ctx);
 }
 
 /** umountAt removes the Mount at the given path. */

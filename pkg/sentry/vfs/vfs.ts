@@ -731,8 +731,8 @@ export class VirtualFilesystem {
   }
 
   /** bindAt: see mount.ts. */
-  bindAt(ctx: Context, creds: Credentials, source: PathOperation, target: PathOperation): Promise<Mount> {
-    return mountFuncs.bindAt(this, ctx, creds, source, target);
+  bindAt(ctx: Context, creds: Credentials, source: PathOperation, target: PathOperation, recursive = false): Promise<Mount> {
+    return mountFuncs.bindAt(this, ctx, creds, source, target, recursive);
   }
 
   /** umountAt: see mount.ts. */

@@ -255,3 +255,31 @@ test('mount: makeSyntheticMountpoint creates missing parents and tolerates an ex
   await vfsObj.mountAt(ctx, creds, '', e.pop('/x/y/z'), 'testfs', {});
   t.is(await vfsObj.generateProcMounts(ctx, e.root), 'none / testfs rw 0 0\nnone /x/y/z testfs rw 0 0\n');
 });
+
+test('mount: recursive bind mount (MS_BIND|MS_REC) copies the mounts below the source', async (t) => {
+  const e = await setup();
+  t.teardown(() => e.teardown());
+  const { ctx, creds, vfsObj } = e;
+  await vfsObj.mkdirAt(ctx, creds, e.pop('/src/in'), { mode: 0o755 });
+  await vfsObj.mkdirAt(ctx, creds, e.pop('/other'), { mode: 0o755 });
+  await vfsObj.mountAt(ctx, creds, '', e.pop('/src/in'), 'testfs', {});
+  await vfsObj.mknodAt(ctx, creds, e.pop('/src/in/deep'), { mode: S_IFREG | 0o644 });
+  await vfsObj.mountAt(ctx, creds, '', e.pop('/other'), 'testfs', {}); // not under /src: not copied
+  await vfsObj.mkdirAt(ctx, creds, e.pop('/mnt2'), { mode: 0o755 });
+
+  await vfsObj.bindAt(ctx, creds, e.pop('/src'), e.pop('/mnt'), true);
+  await vfsObj.bindAt(ctx, creds, e.pop('/src'), e.pop('/mnt2'), false);
+  const a = await vfsObj.statAt(ctx, creds, e.pop('/src/in/deep'), {});
+  const b = await vfsObj.statAt(ctx, creds, e.pop('/mnt/in/deep'), {});
+  t.is(b.ino, a.ino);
+  t.is(b.devMinor, a.devMinor, 'the submount was copied under the recursive bind');
+  await t.throwsAsync(vfsObj.statAt(ctx, creds, e.pop('/mnt2/in/deep'), {}), { is: syserror.ENOENT }, 'a plain bind does not copy it');
+  t.is(await vfsObj.generateProcMounts(ctx, e.root), [
+    'none / testfs rw 0 0', 'none /src/in testfs rw 0 0', 'none /other testfs rw 0 0',
+    'none /mnt testfs rw 0 0', 'none /mnt/in testfs rw 0 0', 'none /mnt2 testfs rw 0 0', '',
+  ].join('\n'));
+  // The copy is busy while its submount is there; MNT_DETACH takes both.
+  await t.throwsAsync(vfsObj.umountAt(ctx, creds, e.pop('/mnt'), {}), { is: syserror.EBUSY });
+  await vfsObj.umountAt(ctx, creds, e.pop('/mnt'), { flags: MNT_DETACH });
+  t.is((await vfsObj.statAt(ctx, creds, e.pop('/src/in/deep'), {})).ino, a.ino);
+});
