@@ -18,6 +18,7 @@ import { ClientFile } from '../../pkg/p9/client_file';
 import { AttrMaskAll } from '../../pkg/p9/p9';
 import { MemFS } from '../../pkg/p9/p9test/memfile';
 import { Server } from '../../pkg/p9/server';
+import { haveDiod, startDiod } from '../p9/client_util';
 
 const REQ = 19; // Tgetattr: size[4] type[1] tag[2] fid[4] mask[8]
 const REP = 160; // Rgetattr
@@ -142,6 +143,34 @@ export async function run(): Promise<void> {
     console.log(`  p9 client,            32 in flight    ${fmt(p932).padStart(12)} /s   ratio to raw ${(p932 / raw32).toFixed(2)}`);
     console.log(`  p9 32 in flight / p9 1 in flight      ${(p932 / p91).toFixed(2)}x (goal: well above 1)`);
     await client.close();
+
+    // The same client against diod (a C 9P2000.L server, plain 9P2000.L:
+    // Tgetattr is the same message), for a server-to-server ratio. Not the
+    // same work: diod stats a host directory over TCP, ours answers from
+    // memory over a Unix socket.
+    if (haveDiod()) {
+      const ddir = fs.mkdtempSync(path.join(os.tmpdir(), 'p9rtt-diod-'));
+      const diod = await startDiod(ddir);
+      try {
+        const dc = await Client.connect(diod.address);
+        const droot = await dc.attach(ddir, 0);
+        await p9Rate(droot, 1, 200);
+        let d1 = 0;
+        let d32 = 0;
+        for (let r = 0; r < rounds; r++) {
+          d1 = Math.max(d1, await p9Rate(droot, 1, ms / rounds));
+          d32 = Math.max(d32, await p9Rate(droot, 32, ms / rounds));
+        }
+        await dc.close();
+        console.log(`  p9 client → diod (TCP loopback), 1 in flight  ${fmt(d1).padStart(10)} /s   our server / diod ${(p91 / d1).toFixed(2)}`);
+        console.log(`  p9 client → diod (TCP loopback), 32 in flight ${fmt(d32).padStart(10)} /s   our server / diod ${(p932 / d32).toFixed(2)}`);
+      } finally {
+        await diod.stop();
+        fs.rmSync(ddir, { recursive: true, force: true });
+      }
+    } else {
+      console.log('  (diod not installed: no diod comparison)');
+    }
   } finally {
     proc.disconnect?.();
     proc.kill();
