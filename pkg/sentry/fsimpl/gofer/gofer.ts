@@ -198,7 +198,7 @@ export class FilesystemType implements vfs.FilesystemType {
 
   /** getFilesystem implements vfs.FilesystemType.getFilesystem. */
   async getFilesystem(
-    ctx: Context, vfsObj: vfs.VirtualFilesystem, _creds: Credentials, source: string, opts: vfs.GetFilesystemOptions,
+    ctx: Context, vfsObj: vfs.VirtualFilesystem, creds: Credentials, source: string, opts: vfs.GetFilesystemOptions,
   ): Promise<[vfs.Filesystem, vfs.Dentry]> {
     const mopts = vfs.genericParseMountOptions(opts.data ?? '');
     const fsopts = parseFilesystemOptions(mopts, source);
@@ -226,10 +226,12 @@ export class FilesystemType implements vfs.FilesystemType {
       throw err;
     }
 
-    // Perform attach to obtain the filesystem root.
+    // Perform attach to obtain the filesystem root. Differs from gVisor,
+    // which attaches as NoUID: we attach as the mounting user, as Linux's
+    // v9fs does (access=user); diod refuses NoUID.
     let attachFile: p9file;
     try {
-      attachFile = new p9file(await fs.client!.attach(fsopts.aname));
+      attachFile = new p9file(await fs.client!.attach(fsopts.aname, creds.effectiveKUID));
     } catch (err) {
       fs.vfsfs.decRef(ctx);
       throw err;
