@@ -107,6 +107,7 @@ import {
 } from '../../pkg/p9/p9';
 import { maximumLength } from '../../pkg/p9/transport';
 import { checkSafeName, CanOpen } from '../../pkg/p9/handlers';
+import { DefaultWalkGetAttr, DisallowClientCalls, DisallowServerCalls, ErrDisallowedCall, defaultMultiGetAttr } from '../../pkg/p9/file';
 import * as syserror from '../../pkg/syserror/syserror';
 import { MemFS } from '../../pkg/p9/p9test/memfile';
 import { RawConn, errnoOf, expect, startServer } from './server_util';
@@ -680,4 +681,32 @@ test('a File that throws something other than a LinuxError gets EIO (gVisor: a p
   ok(await c.rpc(new Tlopen(1, ReadOnly)), Rlopen);
   t.is(errnoOf(await c.rpc(new Tfsync(1))), Errno.EIO);
   ok(await c.rpc(new Tgetattr(0, AttrMaskAll())), Rgetattr); // the connection goes on
+});
+
+// --- file.ts helpers ---------------------------------------------------------
+
+test('file.ts: DefaultWalkGetAttr is ENOSYS; Disallow*Calls throw; defaultMultiGetAttr walks prefixes and closes what it opened', async (t) => {
+  await t.throwsAsync(new DefaultWalkGetAttr().walkGetAttr(['a']), { is: syserror.ENOSYS });
+  await t.throwsAsync(new DisallowClientCalls().setAttrClose(new SetAttrMask(), new SetAttr()), { instanceOf: ErrDisallowedCall });
+  t.throws(() => new DisallowServerCalls().renamed(new MemFS().fileFor(new MemFS().root), 'x'), { instanceOf: ErrDisallowedCall });
+  const fs = seeded();
+  const root = await fs.attach();
+  const cases: Array<[string[], string[]]> = [
+    [['', 'dir', 'sub'], ['', 'dir', 'dir/sub']],
+    [['dir', 'nope', 'x'], ['dir']],
+    [['file', 'x'], ['file']],
+  ];
+  for (const [names, want] of cases) {
+    const stats = await defaultMultiGetAttr(root, names);
+    t.deepEqual(
+      stats.map((s) => s.qid.path),
+      want.map((p) => fs.lookup(p).ino),
+    );
+    t.is(fs.openFiles, 1, 'only the start file stays open');
+  }
+  fs.options.walkGetAttrENOSYS = true;
+  t.is((await defaultMultiGetAttr(root, ['dir', 'inner'])).length, 2, 'walk + getAttr when walkGetAttr is ENOSYS');
+  t.is(fs.openFiles, 1);
+  await root.close();
+  t.is(fs.openFiles, 0);
 });

@@ -133,7 +133,7 @@ export class inode {
     a.gid = this.gid;
     a.nLink = this.nlink;
     a.rDev = this.rdev;
-    a.size = this.isDir() ? 4096 : fileModeIsRegular(this.mode) ? this.size : this.target.length;
+    a.size = this.isDir() ? 4096 : fileModeIsRegular(this.mode) ? this.size : Buffer.byteLength(this.target);
     a.blockSize = 4096;
     a.blocks = Math.ceil(a.size / 512);
     a.aTimeSeconds = this.atime.sec;
