@@ -153,7 +153,7 @@ export async function run(): Promise<void> {
       const diod = await startDiod(ddir);
       try {
         const dc = await Client.connect(diod.address);
-        const droot = await dc.attach(ddir, 0);
+        const droot = await dc.attach(ddir, process.getuid?.() ?? 0);
         await p9Rate(droot, 1, 200);
         let d1 = 0;
         let d32 = 0;

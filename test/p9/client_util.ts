@@ -70,7 +70,9 @@ export async function startDiod(dir?: string, extraArgs: string[] = []): Promise
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     // -n: no authentication; -N: no user database (numeric ids); -U root:
-    // the squash user, needed when running as root without a user db.
+    // the squash user, needed when running as root without a user db. Run
+    // as another user, diod serves only that user: attach with
+    // process.getuid().
     const args = ['-f', '-n', '-N', '-U', 'root', '-e', root, '-l', `127.0.0.1:${port}`, '-L', 'stderr', '-c', '/dev/null', ...extraArgs];
     const proc = spawn(DIOD, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let out = '';

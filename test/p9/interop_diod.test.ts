@@ -42,7 +42,7 @@ async function setup(t: { teardown(fn: () => Promise<void> | void): void }, msiz
   });
   const client = await Client.connect(diod.address, { msize });
   t.teardown(() => client.close());
-  const root = await client.attach(dir, 0);
+  const root = await client.attach(dir, process.getuid?.() ?? 0);
   return { diod, dir, client, root };
 }
 
