@@ -25,7 +25,7 @@ import { namedPipe, newNamedPipe } from './named_pipe';
 import { newRegularFile, regularFile, regularFileFD, removePrivs } from './regular_file';
 import { newSocketFile, socketFile } from './socket_file';
 import { newSymlink, symlink } from './symlink';
-import { dentry, filesystem, maxLinks, opathFD, statfsFor } from './tmpfs';
+import { dentry, filesystem, globalStatfs, maxLinks, opathFD } from './tmpfs';
 
 declare module './tmpfs' {
   // The methods below, defined on filesystem.prototype.
@@ -805,7 +805,7 @@ filesystem.prototype.statFSAt = async function statFSAt(
   if (!this.mu.tryRLock()) await this.mu.rLock();
   try {
     resolveLocked(ctx, rp);
-    return statfsFor();
+    return globalStatfs();
   } finally {
     this.mu.rUnlock();
   }

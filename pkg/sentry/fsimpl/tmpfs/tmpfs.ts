@@ -208,8 +208,12 @@ export class filesystem {
   }
 }
 
-/** statfs is tmpfs' immutable statfs (gVisor's globalStatfs). */
-function globalStatfs(): Statfs {
+/**
+ * globalStatfs returns tmpfs' statfs, the same for every tmpfs (a fresh
+ * object each time, since callers may change it; gVisor's immutable
+ * globalStatfs variable).
+ */
+export function globalStatfs(): Statfs {
   const s = newStatfs();
   s.type = TMPFS_MAGIC;
   s.blockSize = vfs.PageSize;
@@ -225,11 +229,6 @@ function globalStatfs(): Statfs {
   s.blocksFree = s.blocks;
   s.blocksAvailable = s.blocks;
   return s;
-}
-
-/** statfsFor returns tmpfs' statfs (a fresh copy: callers may change it). */
-export function statfsFor(): Statfs {
-  return globalStatfs();
 }
 
 /** dirEntry is a link in a directory's childList: a child dentry or an iteration cursor. */
@@ -705,11 +704,6 @@ function parseUint(s: string, base: 8 | 10): number | null {
   if (!re.test(s)) return null;
   const v = parseInt(s, base);
   return v > 0xffffffff ? null : v;
-}
-
-/** credsOf is auth.CredentialsFromContext. */
-export function credsOf(ctx: Context): Credentials {
-  return credentialsFromContext(ctx);
 }
 
 /**
