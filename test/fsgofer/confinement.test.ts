@@ -329,11 +329,11 @@ test('a symlink swapped in for a directory while clients walk through it never l
     }
     process.stdout.write(String(n));
   `;
-  // The walkers stop after MAX_WALKS walks or WALK_MS, whichever comes
-  // first (the machine may be loaded: the count is logged, not asserted
-  // beyond a floor).
+  // The walkers stop after MAX_WALKS walks (a few seconds on an idle
+  // machine) or WALK_MS, whichever comes first: on a loaded machine the
+  // count is lower, so it is logged and only a floor is asserted.
   const MAX_WALKS = 3000;
-  const WALK_MS = 6000;
+  const WALK_MS = 20000;
   const swapper = child_process.spawn(process.execPath, ['-e', script, e.root, e.outside, stopFile, String(WALK_MS + 30000)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -404,7 +404,7 @@ test('a symlink swapped in for a directory while clients walk through it never l
   fs.writeFileSync(stopFile, '');
   await done;
   t.log(`${walks} walks through the swapped name in ${attempts} rounds, ${reads} reads and ${creates} creates went through, ${swaps} swaps`);
-  t.true(walks >= 100, `only ${walks} walks`);
+  t.true(walks >= 30, `only ${walks} walks`);
   t.true(Number(swaps) >= 10, `only ${swaps} swaps`);
   unchanged(t, e);
 });
