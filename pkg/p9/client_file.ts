@@ -567,7 +567,10 @@ export class ClientFile implements File {
     const data = r.data;
     // A server may not return more than asked.
     if (data.length > p.length) throw syserror.EIO;
-    if (data.length > 0 && data.buffer !== p.buffer) data.copy(p);
+    // The payload is a view of the received frame (transport.ts): copy it,
+    // unless it already is p (Buffers of one pool share an ArrayBuffer, so
+    // the offset must match too).
+    if (data.length > 0 && (data.buffer !== p.buffer || data.byteOffset !== p.byteOffset)) data.copy(p);
     return data.length;
   }
 
