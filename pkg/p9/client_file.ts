@@ -779,6 +779,45 @@ export class ClientFile implements File {
   }
 }
 
+/**
+ * ReadWriterFile wraps a File with a file offset, as Go's io.ReadWriter,
+ * io.ReaderAt and io.WriterAt (gVisor's ReadWriterFile). Reads return 0 at
+ * end of file (Go: io.EOF).
+ */
+export class ReadWriterFile {
+  constructor(
+    public file: File,
+    public offset = 0,
+  ) {}
+
+  /** read reads at the offset and advances it. */
+  async read(p: Buffer): Promise<number> {
+    const n = await this.file.readAt(p, this.offset);
+    this.offset += n;
+    return n;
+  }
+
+  /** readAt reads at offset, leaving the file offset alone. */
+  readAt(p: Buffer, offset: number): Promise<number> {
+    return this.file.readAt(p, offset);
+  }
+
+  /**
+   * write writes at the offset and advances it. Note that this may return a
+   * short write without an error, as Linux's write(2) may (see gVisor).
+   */
+  async write(p: Buffer): Promise<number> {
+    const n = await this.file.writeAt(p, this.offset);
+    this.offset += n;
+    return n;
+  }
+
+  /** writeAt writes at offset, leaving the file offset alone. */
+  writeAt(p: Buffer, offset: number): Promise<number> {
+    return this.file.writeAt(p, offset);
+  }
+}
+
 type chunkFn = (this: ClientFile, p: Buffer, offset: number, signal?: AbortSignal) => Promise<number>;
 
 function readAtOne(this: ClientFile, p: Buffer, offset: number, signal?: AbortSignal): Promise<number> {

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 
 import { AT_REMOVEDIR, O_EXCL, O_RDONLY, O_RDWR, O_WRONLY, S_IFIFO } from '../../pkg/abi/linux/file';
 import { Client } from '../../pkg/p9/client';
-import { ClientFile, LockStatusBlocked, LockStatusOK, LockTypeRdlck, LockTypeUnlck, LockTypeWrlck, chunk } from '../../pkg/p9/client_file';
+import { ClientFile, ReadWriterFile, LockStatusBlocked, LockStatusOK, LockTypeRdlck, LockTypeUnlck, LockTypeWrlck, chunk } from '../../pkg/p9/client_file';
 import { Message } from '../../pkg/p9/messages';
 import { AllocateMode, AttrMaskAll, NoGID, NoUID, SetAttr, SetAttrMask, fileModeIsDir, fileModeIsSymlink } from '../../pkg/p9/p9';
 import { MemFS } from '../../pkg/p9/p9test/memfile';
@@ -380,4 +380,25 @@ test('concurrency: 32 walks, reads and closes interleaved on one connection all 
     got,
     Array.from({ length: 32 }, (_, i) => `file ${i}`),
   );
+});
+
+test('ReadWriterFile: read and write advance the offset; readAt and writeAt do not; 0 at end of file', async (t) => {
+  const env = await setup(t, '9P2000.L.Google.13');
+  const [, d] = await env.root.walk([]);
+  const [f] = await d.create('rw', O_RDWR, 0o600, NoUID, NoGID);
+  const rw = new ReadWriterFile(f);
+  t.is(await rw.write(Buffer.from('hello ')), 6);
+  t.is(await rw.write(Buffer.from('world')), 5);
+  t.is(rw.offset, 11);
+  t.is(await rw.writeAt(Buffer.from('W'), 6), 1);
+  t.is(rw.offset, 11);
+  rw.offset = 0;
+  const b = Buffer.alloc(8);
+  t.is(await rw.read(b), 8);
+  t.is(b.toString(), 'hello Wo');
+  t.is(await rw.read(b), 3);
+  t.is(b.subarray(0, 3).toString(), 'rld');
+  t.is(await rw.read(b), 0);
+  t.is(await rw.readAt(b, 0), 8);
+  t.is(rw.offset, 11);
 });
