@@ -14,8 +14,11 @@ import * as path from 'node:path';
 
 import { Errno } from '../../pkg/abi/linux/errors';
 import {
+  Message,
   Rattach,
   Rclunk,
+  Rlcreate,
+  Runlinkat,
   Rflush,
   Rgetattr,
   Rlopen,
@@ -29,6 +32,8 @@ import {
   Tclunk,
   Tflush,
   Tgetattr,
+  Tlcreate,
+  Tunlinkat,
   Tlopen,
   Tread,
   Tremove,
@@ -36,7 +41,7 @@ import {
   Tversion,
   Twalk,
 } from '../../pkg/p9/messages';
-import { AttrMaskAll, MsgType, NoFID, NoUID, ReadOnly } from '../../pkg/p9/p9';
+import { AttrMaskAll, MsgType, NoFID, NoUID, ReadOnly, ReadWrite } from '../../pkg/p9/p9';
 import { encodeMessage } from '../../pkg/p9/transport';
 import { Server } from '../../pkg/p9/server';
 import * as syserror from '../../pkg/syserror/syserror';
@@ -386,4 +391,58 @@ test('attach then clunk leaks nothing (gVisor TestAttachNoLeak)', async (t) => {
   await f.server.settled();
   t.is(f.server.fidCount(), 1);
   t.is(f.fs.openFiles, 1);
+});
+
+test('renames, walks, creates and unlinks racing on three connections: no deadlock, fids follow renames (gVisor TestConcurrency)', async (t) => {
+  const mfs = new MemFS();
+  for (let i = 0; i < 10; i++) mfs.writeFile(`a/f${i}`, `file ${i}`);
+  const f = await startServer(t, { fs: mfs });
+  const renamer = await f.ready();
+  const walker = await f.ready();
+  const holder = await f.ready();
+  expect(await holder.rpc(new Twalk(0, 5, ['a', 'f0'])), Rwalk);
+  expect(await holder.rpc(new Twalk(0, 6, ['a'])), Rwalk);
+
+  const errors = new Map<number, number>();
+  const note = (m: Message): void => {
+    const e = errnoOf(m);
+    if (e !== 0) errors.set(e, (errors.get(e) ?? 0) + 1);
+  };
+  const renames = (async () => {
+    for (let i = 0; i < 100; i++) {
+      expect(await renamer.rpc(new Trenameat(0, 'a', 0, 'c')), Rrenameat);
+      expect(await renamer.rpc(new Trenameat(0, 'c', 0, 'a')), Rrenameat);
+    }
+  })();
+  const walks = (async () => {
+    for (let i = 0; i < 200; i++) {
+      const fid = 100 + (i % 7);
+      const w = await walker.rpc(new Twalk(0, fid, [i % 2 === 0 ? 'a' : 'c', `f${i % 10}`]));
+      note(w);
+      if (errnoOf(w) === 0) {
+        expect(await walker.rpc(new Tgetattr(fid, AttrMaskAll())), Rgetattr);
+        expect(await walker.rpc(new Tclunk(fid)), Rclunk);
+      }
+    }
+  })();
+  const creates = (async () => {
+    for (let i = 0; i < 100; i++) {
+      expect(await holder.rpc(new Twalk(6, 7, [])), Rwalk);
+      expect(await holder.rpc(new Tlcreate(7, `new${i}`, ReadWrite, 0o644, 0)), Rlcreate);
+      expect(await holder.rpc(new Tunlinkat(6, `new${i}`, 0)), Runlinkat);
+      expect(await holder.rpc(new Tgetattr(7, AttrMaskAll())), Rgetattr); // a deleted, open file
+      expect(await holder.rpc(new Tclunk(7)), Rclunk);
+      expect(await holder.rpc(new Tgetattr(5, AttrMaskAll())), Rgetattr);
+    }
+  })();
+  await Promise.all([renames, walks, creates]);
+  for (const e of errors.keys()) t.is(e, Errno.ENOENT, 'walks only ever miss a name mid-rename');
+  // fid 5 followed every rename of its directory: Tremove finds a/f0.
+  expect(await holder.rpc(new Tremove(5)), Rremove);
+  t.throws(() => mfs.lookup('a/f0'));
+  t.truthy(mfs.lookup('a/f1'));
+  await closeAndSettle(f.server, [renamer, walker, holder]);
+  t.is(f.server.fidCount(), 0);
+  t.is(f.server.liveRefs, 0);
+  t.is(mfs.openFiles, 0);
 });
