@@ -529,3 +529,13 @@ test('multiGetAttr: stats each component, stops at a non-directory or a missing 
   await t.throwsAsync(root.multiGetAttr(['..']), { is: syserror.EINVAL });
   t.is(ap.openFiles, start);
 });
+
+test('sockets: a host Unix socket cannot be walked to (EPERM without HostUDS); connect is ECONNREFUSED', async (t) => {
+  const { dir, root } = setup(t);
+  const net = await import('node:net');
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(path.join(dir, 'sock'), resolve));
+  t.teardown(() => srv.close());
+  await t.throwsAsync(root.walk(['sock']), { is: syserror.EPERM });
+  await t.throwsAsync(root.connect(0), { is: syserror.ECONNREFUSED });
+});
