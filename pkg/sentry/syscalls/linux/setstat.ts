@@ -18,7 +18,7 @@ import { IN_MODIFY } from '../../../abi/linux/inotify';
 import { newStatx, STATX_ATIME, STATX_GID, STATX_MODE, STATX_MTIME, STATX_SIZE, STATX_UID } from '../../../abi/linux/stat';
 import type * as fspath from '../../../fspath';
 import * as syserror from '../../../syserror/syserror';
-import { idOk } from '../../kernel/auth';
+import { idOk } from '../../kernel/auth/id';
 import type { Task } from '../../kernel/task';
 import { fdget } from './fd';
 import { PathEvent } from '../../vfs/inotify';

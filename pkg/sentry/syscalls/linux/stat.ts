@@ -18,7 +18,7 @@ import {
   type Statfs, type Statx,
 } from '../../../abi/linux/stat';
 import * as syserror from '../../../syserror/syserror';
-import { RootUID, uidOrOverflow, gidOrOverflow, kuidIn, kgidIn } from '../../kernel/auth';
+import { RootUID, uidOrOverflow, gidOrOverflow, kuidIn, kgidIn } from '../../kernel/auth/id';
 import type { Task } from '../../kernel/task';
 import type { StatOptions } from '../../vfs/options';
 import type { VirtualDentry } from '../../vfs/vfs';
@@ -134,12 +134,20 @@ export function userifyStatx(t: Task, s: Statx): void {
   s.gid = gidOrOverflow(kgidIn(s.gid, userns));
 }
 
-// writeU64 writes a non-negative safe integer without a BigInt (the hot
-// path of stat(2)); anything else goes through BigInt.
+// putU32 stores x (0 <= x < 2^32) little endian, byte by byte: the hot path
+// of stat(2), cheaper than Buffer.writeUInt32LE's checks.
+function putU32(b: Buffer, off: number, x: number): void {
+  b[off] = x & 0xff;
+  b[off + 1] = (x >>> 8) & 0xff;
+  b[off + 2] = (x >>> 16) & 0xff;
+  b[off + 3] = x >>> 24;
+}
+
+// writeI64 stores an int64; a non-negative safe integer without a BigInt.
 function writeI64(b: Buffer, off: number, v: number): void {
   if (v >= 0 && v <= Number.MAX_SAFE_INTEGER) {
-    b.writeUInt32LE(v % 0x100000000, off);
-    b.writeUInt32LE(Math.floor(v / 0x100000000), off + 4);
+    putU32(b, off, v >>> 0);
+    putU32(b, off + 4, (v / 0x100000000) >>> 0);
   } else {
     b.writeBigInt64LE(BigInt.asIntN(64, BigInt(Math.trunc(v))), off);
   }
@@ -155,10 +163,10 @@ function copyOutStat(t: Task, s: Statx, statAddr: unknown): void {
   writeI64(b, 0, makeDeviceID(s.devMajor, s.devMinor));
   writeI64(b, 8, s.ino);
   writeI64(b, 16, s.nlink);
-  b.writeUInt32LE(s.mode >>> 0, 24);
-  b.writeUInt32LE(uidOrOverflow(kuidIn(s.uid, userns)) >>> 0, 28);
-  b.writeUInt32LE(gidOrOverflow(kgidIn(s.gid, userns)) >>> 0, 32);
-  b.writeUInt32LE(0, 36);
+  putU32(b, 24, s.mode >>> 0);
+  putU32(b, 28, uidOrOverflow(kuidIn(s.uid, userns)) >>> 0);
+  putU32(b, 32, gidOrOverflow(kgidIn(s.gid, userns)) >>> 0);
+  putU32(b, 36, 0);
   writeI64(b, 40, makeDeviceID(s.rdevMajor, s.rdevMinor));
   writeI64(b, 48, s.size);
   writeI64(b, 56, s.blksize);
@@ -169,7 +177,7 @@ function copyOutStat(t: Task, s: Statx, statAddr: unknown): void {
   writeI64(b, 96, s.mtime.nsec);
   writeI64(b, 104, s.ctime.sec);
   writeI64(b, 112, s.ctime.nsec);
-  b.fill(0, 120, 144);
+  for (let i = 120; i < 144; i++) b[i] = 0;
 }
 
 /** readlink implements Linux syscall readlink(2). */
