@@ -8,7 +8,7 @@ import * as fspath from '../../../pkg/fspath';
 import * as auth from '../../../pkg/sentry/kernel/auth';
 import * as vfs from '../../../pkg/sentry/vfs';
 import { FilesystemType as TmpfsType } from '../../../pkg/sentry/fsimpl/tmpfs';
-import { TestFSType } from './testfs';
+import { TestFSType, type tdentry } from './testfs';
 
 export interface Env {
   ctx: Context;
@@ -21,7 +21,12 @@ export interface Env {
   pop(path: string, opts?: { start?: vfs.VirtualDentry; follow?: boolean; root?: vfs.VirtualDentry }): vfs.PathOperation;
   /** as returns a context and credentials for another user. */
   as(uid: number, gid: number, groups?: number[]): { ctx: Context; creds: auth.Credentials };
-  /** teardown releases the namespace and the VFS. */
+  /**
+   * teardown releases the namespace and the VFS, then checks for leaks
+   * (DESIGN decision 4): every Filesystem (anonfs included) released, every testfs
+   * dentry back to its own single reference. It throws on a leak, which
+   * fails the test that registered it with t.teardown.
+   */
   teardown(): void;
 }
 
@@ -55,6 +60,17 @@ export async function newEnv(rootFS: 'testfs' | 'tmpfs' = 'testfs'): Promise<Env
     teardown() {
       mntns.decRef(ctx);
       vfsObj.release(ctx);
+      const leaks: string[] = [];
+      // vfsObj.release dropped anonfs' mount: no Filesystem at all should be left.
+      if (vfsObj.filesystems.size !== 0) leaks.push(`${vfsObj.filesystems.size} filesystem(s) not released`);
+      for (const fs of fsType.instances) {
+        const walk = (d: tdentry, p: string): void => {
+          if (d.refs !== 1) leaks.push(`testfs dentry ${p || '/'} has ${d.refs} references`);
+          for (const [name, c] of d.inode.children) if (c.parent === d) walk(c, `${p}/${name}`);
+        };
+        walk(fs.root, '');
+      }
+      if (leaks.length !== 0) throw new Error(`reference leak: ${leaks.join('; ')}`);
     },
   };
 }
