@@ -172,7 +172,7 @@ export class directoryFD extends fileDescription {
 
   /** Preconditions: filesystem.mu is locked. */
   private iterDirentsLocked(dir: directory, cb: vfs.IterDirentsCallback): void {
-    this.inode().touchAtime(this.vfsfd.mount());
+    if ((this.vfsfd.statusFlags() & linux.O_NOATIME) === 0) this.inode().touchAtime(this.vfsfd.mount());
 
     if (this.off === 0) {
       cb.handle({ name: '.', type: linux.DT_DIR, ino: dir.inode.ino, nextOff: 1 });

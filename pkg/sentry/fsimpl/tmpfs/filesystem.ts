@@ -473,6 +473,10 @@ dentry.prototype.open = async function open(
   }
   const ats = vfs.accessTypesForOpenFlags(opts);
   if (!afterCreate) this.inode.checkPermissions(rp.credentials(), ats);
+  // Linux's may_open: O_NOATIME is for the owner (or CAP_FOWNER) only.
+  if ((opts.flags & linux.O_NOATIME) !== 0 && !vfs.canActAsOwner(rp.credentials(), this.inode.uid)) {
+    throw syserror.EPERM;
+  }
   const impl = this.inode.impl;
   if (impl instanceof regularFile) {
     const fd = new regularFileFD();

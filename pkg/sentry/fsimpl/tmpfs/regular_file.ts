@@ -167,7 +167,8 @@ export class regularFileFD extends fileDescription {
     if (dst.length === 0) return 0;
     const f = this.inode().impl as regularFile;
     const n = f.data.readAt(dst, offset);
-    this.inode().touchAtime(this.vfsfd.mount());
+    // O_NOATIME: Linux's touch_atime skips the update (gVisor ignores it).
+    if ((this.vfsfd.statusFlags() & linux.O_NOATIME) === 0) this.inode().touchAtime(this.vfsfd.mount());
     return n;
   }
 

@@ -188,3 +188,16 @@ test('mount options: mode, uid, gid of the root; unknown or invalid options EINV
     await t.throwsAsync(newTmpfsRoot(t, bad), { code: 'EINVAL' }, bad);
   }
 });
+
+test('O_NOATIME: reads leave atime; only the owner (or CAP_FOWNER) may ask for it (EPERM)', async (t) => {
+  const { env, fd, name } = await newFileFD(t);
+  const { ctx } = env;
+  await fd.write(ctx, Buffer.from('abc'));
+  const before = await fd.stat(ctx, {});
+  const nfd = await openAt(env, name, linux.O_RDONLY | linux.O_NOATIME);
+  t.teardown(() => nfd.decRef(ctx));
+  await nfd.read(ctx, Buffer.alloc(3));
+  t.is(nsOf((await fd.stat(ctx, {})).atime), nsOf(before.atime));
+  const user = env.as(1000, 1000);
+  t.is(await errnoOf(openAt(env, name, linux.O_RDONLY | linux.O_NOATIME, 0, user.ctx, user.creds)), 'EPERM');
+});
