@@ -1084,6 +1084,13 @@ export class localFile implements File {
         // Entries past the budget were read from the host: put the
         // directory back just after the last entry returned.
         sc.lseekCookie(fd, pos);
+        // Not even one entry fits: "Result buffer is too small" (EINVAL),
+        // as getdents(2) answers, rather than an empty answer that would
+        // read as the end of the directory.
+        if (dirents.length === 0) {
+          this.lastDirentOffset = pos;
+          throw syserror.EINVAL;
+        }
         break;
       }
     }

@@ -539,3 +539,14 @@ test('sockets: a host Unix socket cannot be walked to (EPERM without HostUDS); c
   await t.throwsAsync(root.walk(['sock']), { is: syserror.EPERM });
   await t.throwsAsync(root.connect(0), { is: syserror.ECONNREFUSED });
 });
+
+test('readdir: a count too small for the next entry is EINVAL (getdents), not the end of the directory', async (t) => {
+  const { root } = setup(t);
+  const d = await walkTo(t, root);
+  await d.open(ReadOnly);
+  await t.throwsAsync(d.readdir(0n, 10), { is: syserror.EINVAL });
+  // The position is unchanged: a large enough count then lists everything.
+  t.is((await d.readdir(0n, 4096)).length, 3);
+  // Exactly one entry fits in 24 + 7 bytes (names are at most 7 bytes).
+  t.is((await d.readdir(0n, 24 + 7)).length, 1);
+});
