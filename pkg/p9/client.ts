@@ -295,13 +295,32 @@ export class Client {
 
   // sendRecvWaitTag waits for a free tag, then sends.
   private async sendRecvWaitTag<R extends Message>(t: Message, want: ReplyClass<R>, signal?: AbortSignal): Promise<R> {
-    let tag: number | undefined;
-    while ((tag = this.tagPool.get()) === undefined) {
-      await new Promise<void>((resolve) => this.tagWaiters.push(resolve));
-      if (this.dead) throw syserror.EIO;
-      if (signal !== undefined && signal.aborted) throw syserror.EINTR;
+    for (;;) {
+      const tag = this.tagPool.get();
+      if (tag !== undefined) return this.sendRecvTag(tag, t, want, signal);
+      // Woken by putTag; another caller may have taken the tag first.
+      await this.waitTag(signal);
     }
-    return this.sendRecvTag(tag, t, want, signal);
+  }
+
+  // waitTag resolves when a tag has been returned to the pool; it rejects
+  // with EINTR if signal aborts first (the waiter is withdrawn, so that the
+  // next wake-up goes to a live waiter), and with EIO if the connection dies.
+  private waitTag(signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        const i = this.tagWaiters.indexOf(wake);
+        if (i >= 0) this.tagWaiters.splice(i, 1);
+        reject(syserror.EINTR);
+      };
+      const wake = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        if (this.dead) reject(syserror.EIO);
+        else resolve();
+      };
+      this.tagWaiters.push(wake);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   // sendRecvTag is sendRecv with a tag already taken from tagPool (or NoTag

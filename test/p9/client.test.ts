@@ -461,3 +461,33 @@ test('walk: more than 16 names (MAXWELEM) go as successive Twalks of at most 16'
   t.true(walks.slice(1).every((w) => w.fid === f.fid));
   t.deepEqual(walks.flatMap((w) => w.names), names);
 });
+
+test('tags: when all 65534 tags are in flight a call waits for one (an abort withdraws it: EINTR, nothing sent)', async (t) => {
+  const held: Array<[PeerConn, number]> = [];
+  const p = await withPeer(t, (c, tag, m) => {
+    if (m instanceof Tread) {
+      if (m.offset === 1) c.reply(tag, new Rread(Buffer.from('late')));
+      else held.push([c, tag]);
+    } else basic(c, tag, m);
+  });
+  const c = await Client.connect(p.address);
+  t.teardown(() => c.close());
+  const root = await c.attach('');
+  const all = Array.from({ length: 65534 }, () => c.sendRecv(new Tread(root.fid, 0, 1), Rread));
+  while (held.length < 65534) await new Promise((r) => setTimeout(r, 10));
+  const ac = new AbortController();
+  const aborted = c.sendRecv(new Tread(root.fid, 2, 1), Rread, ac.signal);
+  const late = c.sendRecv(new Tread(root.fid, 1, 1), Rread);
+  ac.abort();
+  await t.throwsAsync(aborted, { is: syserror.EINTR });
+  // One tag comes back: the waiting call goes out with it.
+  const [hc, htag] = held.pop()!;
+  hc.reply(htag, new Rread(Buffer.from('x')));
+  t.is((await late).data.toString(), 'late');
+  const lateTag = p.received.filter((r) => r.msg instanceof Tread && (r.msg as Tread).offset === 1)[0].tag;
+  t.is(lateTag, htag);
+  t.false(p.received.some((r) => r.msg instanceof Tread && (r.msg as Tread).offset === 2));
+  await c.close();
+  const settled = await Promise.allSettled(all);
+  t.is(settled.filter((r) => r.status === 'rejected' && r.reason === syserror.EIO).length, 65533);
+});
