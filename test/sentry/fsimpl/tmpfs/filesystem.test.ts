@@ -536,3 +536,27 @@ test('O_PATH: any file type, no permission check on the file, no FIFO wait; only
   t.is((await pfd.stat(ctx, {})).mode & linux.S_IFMT, linux.S_IFIFO, 'no wait for a writer');
   t.is(await errnoOf(opath('secret', linux.O_DIRECTORY)), 'ENOTDIR');
 });
+
+test('mounts: ".." out of a mounted tmpfs, absolute symlinks back to the root, ".." stops at the VFS root', async (t) => {
+  const env = await newTmpfsRoot(t);
+  const { ctx, creds, vfsObj } = env;
+  await vfsObj.mkdirAt(ctx, creds, env.pop('mnt'), { mode: 0o755 });
+  await vfsObj.mkdirAt(ctx, creds, env.pop('jail'), { mode: 0o755 });
+  await writeFile(env, 'top', 'root fs');
+  await writeFile(env, 'jail/inside', 'jailed');
+  await vfsObj.mountAt(ctx, creds, '', env.pop('mnt'), 'tmpfs', {});
+  await vfsObj.mkdirAt(ctx, creds, env.pop('mnt/sub'), { mode: 0o755 });
+  await vfsObj.symlinkAt(ctx, creds, env.pop('mnt/sub/abs'), '/top');
+  t.is(await readFile(env, 'mnt/sub/../../top'), 'root fs', '".." crosses from the mount root to the mount point\'s parent');
+  t.is(await readFile(env, 'mnt/sub/abs'), 'root fs');
+  const st = await vfsObj.statAt(ctx, creds, env.pop('mnt'), {});
+  t.is(st.mode & 0o7777, 0o1777, 'the mounted root, not the directory under it');
+  // A VFS root inside the tree (chroot): ".." at it stays there.
+  const jail = await vfsObj.getDentryAt(ctx, creds, env.pop('jail'), {});
+  t.teardown(() => jail.decRef(ctx));
+  const jailed = { root: jail, start: jail, path: fspath.parse('../../inside'), followFinalSymlink: true };
+  const fd = await vfsObj.openAt(ctx, creds, jailed, { flags: linux.O_RDONLY });
+  t.teardown(() => fd.decRef(ctx));
+  t.is((await readAll(ctx, fd)).toString(), 'jailed');
+  t.is(await vfsObj.pathnameWithDeleted(ctx, jail, fd.virtualDentry()), '/inside');
+});
