@@ -44,9 +44,13 @@ export async function startGofer(opts: startGoferOptions = {}): Promise<startedG
     ownRoot = true;
   }
   const sock = path.join(sockDir, 'gofer.sock');
+  // From the sources (ts-node) run cmd/gofer.ts; from a build (dist/) run
+  // the compiled cmd/gofer.js beside this module's tree.
   const repo = path.resolve(__dirname, '../../../..');
-  const script = path.join(repo, 'cmd', 'gofer.ts');
-  const args = ['-r', 'ts-node/register/transpile-only', script, '--root', root, '--listen', `unix:${sock}`];
+  const compiled = path.join(repo, 'cmd', 'gofer.js');
+  const args = fs.existsSync(compiled) && __filename.endsWith('.js')
+    ? [compiled, '--root', root, '--listen', `unix:${sock}`]
+    : ['-r', 'ts-node/register/transpile-only', path.join(repo, 'cmd', 'gofer.ts'), '--root', root, '--listen', `unix:${sock}`];
   if (opts.ro) args.push('--ro');
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: repo,
