@@ -133,3 +133,49 @@ test('FDTable directly: newFDVFS2 with minfd, get/remove reference counting, for
   t.is(file.refs, base, 'destroying the tables drops every reference');
   file.decRef(task);
 });
+
+test('model check (fast-check): random open/dup/dup2/close sequences allocate as Linux\'s lowest-free rule says', async (t) => {
+  const fc = await import('fast-check');
+  const task = await setup(t, { rlimitNofile: 16 });
+  await task.sys.open('/m', O_CREAT | O_RDWR, 0o600).then((fd) => task.sys.close(fd));
+  type Cmd = { op: 'open' } | { op: 'dup'; fd: number } | { op: 'dup2'; fd: number; to: number } | { op: 'close'; fd: number };
+  const cmd = fc.oneof(
+    fc.constant<Cmd>({ op: 'open' }),
+    fc.record({ op: fc.constant('dup' as const), fd: fc.integer({ min: 0, max: 17 }) }),
+    fc.record({ op: fc.constant('dup2' as const), fd: fc.integer({ min: 0, max: 17 }), to: fc.integer({ min: 0, max: 17 }) }),
+    fc.record({ op: fc.constant('close' as const), fd: fc.integer({ min: 0, max: 17 }) }),
+  );
+  await fc.assert(fc.asyncProperty(fc.array(cmd, { maxLength: 40 }), async (cmds) => {
+    const open = new Set<number>();
+    const lowest = (): number => { let i = 0; while (open.has(i)) i++; return i; };
+    for (const c of cmds) {
+      let want: number;
+      let got: number;
+      switch (c.op) {
+        case 'open':
+          want = lowest() >= 16 ? -syserror.EMFILE.errno : lowest();
+          got = await task.sys.open('/m', O_RDONLY);
+          break;
+        case 'dup':
+          want = !open.has(c.fd) ? -syserror.EBADF.errno : lowest() >= 16 ? -syserror.EMFILE.errno : lowest();
+          got = await task.sys.dup(c.fd);
+          break;
+        case 'dup2':
+          want = !open.has(c.fd) ? -syserror.EBADF.errno : c.to >= 16 ? -syserror.EBADF.errno : c.to;
+          got = await task.sys.dup2(c.fd, c.to);
+          break;
+        case 'close':
+          want = open.has(c.fd) ? 0 : -syserror.EBADF.errno;
+          got = await task.sys.close(c.fd);
+          if (got === 0) open.delete(c.fd);
+          break;
+      }
+      if (got !== want) return false;
+      if (c.op !== 'close' && got >= 0) open.add(got);
+    }
+    const ok = JSON.stringify(task.fdTable.getFDs()) === JSON.stringify([...open].sort((a, b) => a - b));
+    await task.fdTable.removeIf(task, () => true);
+    return ok;
+  }), { numRuns: 150 });
+  t.pass();
+});
