@@ -1015,6 +1015,8 @@ export class localFile implements File {
     if (this.mode !== ReadOnly && this.mode !== ReadWrite) throw syserror.EBADF;
     if (!this.isOpen()) throw syserror.EBADF;
     const fd = this.checkFile();
+    // Host cookies are off_t: a larger offset cannot have come from us.
+    if (offset > 0x7fff_ffff_ffff_ffffn) throw syserror.EINVAL;
 
     // Check if the file is at the correct position already. If not, seek to
     // the requested offset. We always seek if offset is 0, since this is

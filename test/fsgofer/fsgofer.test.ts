@@ -545,6 +545,7 @@ test('readdir: a count too small for the next entry is EINVAL (getdents), not th
   const d = await walkTo(t, root);
   await d.open(ReadOnly);
   await t.throwsAsync(d.readdir(0n, 10), { is: syserror.EINVAL });
+  await t.throwsAsync(d.readdir(1n << 63n, 4096), { is: syserror.EINVAL });
   // The position is unchanged: a large enough count then lists everything.
   t.is((await d.readdir(0n, 4096)).length, 3);
   // Exactly one entry fits in 24 + 7 bytes (names are at most 7 bytes).
