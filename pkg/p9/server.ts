@@ -412,12 +412,22 @@ export class connState {
     this.pending++;
     this.flow();
     // Handle the message; handle never rejects.
-    void this.handle(tag, m).then((r) => {
+    void this.handle(tag, m).then((r) => this.finish(tag, r));
+  }
+
+  // finish sends the reply of the request with tag and retires the tag.
+  private finish(tag: Tag, r: Message): void {
+    try {
       // Send back the result, then clear the tag: in Node nothing can run
       // between the two, so the client cannot reuse the tag before the
       // reply is on its way (gVisor clears first for that reason), and a
       // Tflush waiting for this tag replies after this reply.
       this.send(tag, r);
+    } catch (e) {
+      // Never expected (send does not throw); the server must not die of an
+      // unhandled rejection all the same.
+      log('p9: [Tag %d] reply: %s', tag, e instanceof Error ? (e.stack ?? e.message) : String(e));
+    } finally {
       this.clearTag(tag);
       this.pending--;
       this.flow();
@@ -426,7 +436,7 @@ export class connState {
         this.idleWaiters = [];
         for (const w of ws) w();
       }
-    });
+    }
   }
 
   /**
