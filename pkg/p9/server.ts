@@ -24,6 +24,16 @@
 //     side (as gVisor's stop waits for pending requests before closing).
 //   - A reply that would exceed the negotiated msize becomes Rlerror
 //     (EMSGSIZE) rather than a frame the client must reject.
+//   - Flow control: reading pauses while maxPendingPerConn requests are in
+//     flight or while replies wait to drain (a goroutine blocked in send
+//     does this in gVisor).
+//   - Frame errors (transport.ts MessageReader): a frame that cannot be
+//     stepped over (size < 7, size > msize) closes the connection, as
+//     gVisor's ErrSocket; an unknown type gets Rlerror(ENOSYS) and a body
+//     that does not decode Rlerror(EBADMSG), both with the frame's tag
+//     (gVisor: EIO for both, through ExtractErrno, and NoTag for the
+//     malformed body).
+//   - Tflush never waits for a Tflush or for itself (see waitTag).
 
 import debugModule from 'debug';
 import * as net from 'node:net';
