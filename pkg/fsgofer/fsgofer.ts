@@ -300,10 +300,12 @@ function fchown(fd: number, uid: number, gid: number): void {
   sc.fchownat(fd, '', uid, gid, linux.AT_EMPTY_PATH | linux.AT_SYMLINK_NOFOLLOW);
 }
 
-// isUserXattr reports whether name is in the one namespace served; it checks
+// checkXattrName refuses a name outside the one namespace served; it checks
 // the name's length first, as Linux does (ERANGE for "" or > XATTR_NAME_MAX).
 function checkXattrName(name: string): void {
   if (name.length === 0 || Buffer.byteLength(name, 'utf8') > linux.XATTR_NAME_MAX) throw syserror.ERANGE;
+  // A C string cannot carry a NUL: the host would see a shorter name.
+  if (name.includes('\0')) throw syserror.EINVAL;
   if (!name.startsWith('user.')) throw syserror.EOPNOTSUPP;
 }
 
@@ -925,6 +927,8 @@ export class localFile implements File {
   async symlink(target: string, newName: string, uid: number, gid: number): Promise<QID> {
     checkName(newName);
     this.checkROMount();
+    // A C string cannot carry a NUL: the host would see a shorter target.
+    if (target.includes('\0')) throw syserror.EINVAL;
     const dirfd = this.checkFile();
     sc.symlinkat(target, dirfd, newName);
     try {

@@ -551,3 +551,12 @@ test('readdir: a count too small for the next entry is EINVAL (getdents), not th
   // Exactly one entry fits in 24 + 7 bytes (names are at most 7 bytes).
   t.is((await d.readdir(0n, 24 + 7)).length, 1);
 });
+
+test('C strings: a symlink target or an xattr name with a NUL is EINVAL, never truncated on the host', async (t) => {
+  const { dir, root } = setup(t);
+  await t.throwsAsync(root.symlink('/etc\0/passwd', 'l', 0, 0), { is: syserror.EINVAL });
+  t.false(fs.existsSync(path.join(dir, 'l')));
+  const f = await walkTo(t, root, 'file');
+  await t.throwsAsync(f.setXattr('user.a\0b', 'v', 0), { is: syserror.EINVAL });
+  t.deepEqual([...(await f.listXattr(0))], []);
+});
