@@ -49,6 +49,8 @@ export interface Options {
   /** address connects to an existing server instead of starting one (host must be given). */
   address?: string;
   host?: string;
+  /** ro serves the host directory read-only (every mutation EROFS). */
+  ro?: boolean;
 }
 
 /** tmpDir makes a temp dir removed at teardown. */
@@ -59,8 +61,8 @@ export function tmpDir(t: ExecutionContext, prefix: string): string {
 }
 
 /** serve starts an in-process gofer server for host on a Unix socket. */
-export async function serve(t: ExecutionContext, host: string): Promise<{ server: Server; address: string }> {
-  const attacher: Attacher = { attach: () => newAttachPoint(host, { roMount: false }).attach() };
+export async function serve(t: ExecutionContext, host: string, ro = false): Promise<{ server: Server; address: string }> {
+  const attacher: Attacher = { attach: () => newAttachPoint(host, { roMount: ro }).attach() };
   const server = new Server(attacher);
   const sockDir = tmpDir(t, 'gofer-sock-');
   const address = `unix:${path.join(sockDir, 'g.sock')}`;
@@ -82,7 +84,7 @@ export async function newGoferRoot(t: ExecutionContext, opts: Options = {}): Pro
     address = opts.address;
   } else {
     host = tmpDir(t, 'gofer-host-');
-    const s = await serve(t, host);
+    const s = await serve(t, host, opts.ro === true);
     server = s.server;
     address = s.address;
   }

@@ -1,0 +1,119 @@
+// Synthetic files (gVisor: files that exist only in the client): sockets and
+// named pipes made by mknod when the server refuses them (EPERM), synthetic
+// mountpoint directories when the server cannot mkdir; named pipes and
+// sockets that exist on the server; extended attributes; bound endpoints;
+// paths (PrependPath); sync.
+
+import test from 'ava';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as linux from '../../../../pkg/abi/linux';
+import * as vfs from '../../../../pkg/sentry/vfs';
+import { errnoOf, leakCheck, listDir, newGoferRoot, openAt } from './helpers';
+
+test('mknod S_IFSOCK: the server refuses (EPERM), so the socket is synthetic: listed, stat-able, unlinkable, bound', async (t) => {
+  const env = await newGoferRoot(t);
+  const { ctx, creds, vfsObj } = env;
+  const ep: vfs.BoundEndpoint = {};
+  await vfsObj.mknodAt(ctx, creds, env.pop('sock'), { mode: linux.S_IFSOCK | 0o755, endpoint: ep });
+  t.false(fs.existsSync(path.join(env.host, 'sock')), 'not on the host');
+  const st = await vfsObj.statAt(ctx, creds, env.pop('sock'), {});
+  t.is(st.mode & linux.S_IFMT, linux.S_IFSOCK);
+  t.true((await listDir(env, '/')).includes('sock'), 'synthetic children are listed');
+  t.is(await vfsObj.boundEndpointAt(ctx, creds, env.pop('sock'), { addr: '/sock' }), ep);
+  t.is(await errnoOf(vfsObj.openAt(ctx, creds, env.pop('sock'), { flags: linux.O_RDONLY })), 'ENXIO');
+  t.is(await errnoOf(vfsObj.mknodAt(ctx, creds, env.pop('sock'), { mode: linux.S_IFSOCK | 0o755 })), 'EEXIST');
+  fs.writeFileSync(path.join(env.host, 'plain'), '');
+  t.is(await errnoOf(vfsObj.boundEndpointAt(ctx, creds, env.pop('plain'), { addr: '/plain' })), 'ECONNREFUSED');
+  await vfsObj.unlinkAt(ctx, creds, env.pop('sock'));
+  t.is(await errnoOf(vfsObj.statAt(ctx, creds, env.pop('sock'), {})), 'ENOENT');
+  t.false((await listDir(env, '/')).includes('sock'));
+  await leakCheck(t, env);
+});
+
+test('mknod S_IFIFO: a named pipe on the server, opened through its 9P handle', async (t) => {
+  const env = await newGoferRoot(t);
+  const { ctx, creds, vfsObj } = env;
+  await vfsObj.mknodAt(ctx, creds, env.pop('fifo'), { mode: linux.S_IFIFO | 0o644 });
+  t.true(fs.statSync(path.join(env.host, 'fifo')).isFIFO());
+  const r = await openAt(env, 'fifo', linux.O_RDONLY | linux.O_NONBLOCK);
+  const w = await openAt(env, 'fifo', linux.O_WRONLY | linux.O_NONBLOCK);
+  t.is(await w.write(ctx, Buffer.from('through the gofer')), 17);
+  const buf = Buffer.alloc(64);
+  t.is(await r.read(ctx, buf), 17);
+  t.is(buf.subarray(0, 17).toString(), 'through the gofer');
+  t.is(await errnoOf(r.seek(ctx, 0, linux.SEEK_SET)), 'ESPIPE');
+  t.is(await errnoOf(r.pread(ctx, buf, 0)), 'ESPIPE');
+  r.decRef(ctx);
+  w.decRef(ctx);
+  await leakCheck(t, env);
+});
+
+test('synthetic mountpoints: mkdir(forSyntheticMountpoint) on a read-only server makes a synthetic directory', async (t) => {
+  const env = await newGoferRoot(t, { ro: true });
+  const { ctx, creds, vfsObj } = env;
+  t.is(await errnoOf(vfsObj.mkdirAt(ctx, creds, env.pop('plain'), { mode: 0o755 })), 'EROFS');
+  await vfsObj.mkdirAt(ctx, creds, env.pop('mnt'), { mode: 0o755, forSyntheticMountpoint: true });
+  await vfsObj.mkdirAt(ctx, creds, env.pop('mnt/inner'), { mode: 0o755, forSyntheticMountpoint: true });
+  t.false(fs.existsSync(path.join(env.host, 'mnt')));
+  t.is((await vfsObj.statAt(ctx, creds, env.pop('mnt/inner'), {})).mode & linux.S_IFMT, linux.S_IFDIR);
+  t.deepEqual((await listDir(env, 'mnt')).sort(), ['.', '..', 'inner']);
+  t.true((await listDir(env, '/')).includes('mnt'));
+  // Only synthetic mountpoints can be created in a synthetic directory.
+  t.is(await errnoOf(vfsObj.mkdirAt(ctx, creds, env.pop('mnt/x'), { mode: 0o755 })), 'EPERM');
+  t.is(await errnoOf(openAt(env, 'mnt/f', linux.O_CREAT | linux.O_WRONLY)), 'EPERM');
+  const sfs = await vfsObj.statFSAt(ctx, creds, env.pop('mnt/inner'));
+  t.true(sfs.blockSize > 0, 'statfs of a synthetic directory asks about its first real ancestor');
+  t.is(await errnoOf(vfsObj.rmdirAt(ctx, creds, env.pop('mnt'))), 'ENOTEMPTY');
+  await vfsObj.rmdirAt(ctx, creds, env.pop('mnt/inner'));
+  await vfsObj.rmdirAt(ctx, creds, env.pop('mnt'));
+  t.is(await errnoOf(vfsObj.statAt(ctx, creds, env.pop('mnt'), {})), 'ENOENT');
+  await leakCheck(t, env);
+});
+
+test('xattrs: user.* round trip to the host; other namespaces are EOPNOTSUPP (gVisor)', async (t) => {
+  const env = await newGoferRoot(t);
+  const { ctx, creds, vfsObj } = env;
+  fs.writeFileSync(path.join(env.host, 'x'), '');
+  try {
+    await vfsObj.setXattrAt(ctx, creds, env.pop('x'), { name: 'user.k', value: 'v1', flags: 0 });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'EOPNOTSUPP' || (err as { code?: string }).code === 'ENOTSUP') {
+      t.log('SKIPPED: the host filesystem has no user xattrs');
+      t.pass();
+      return;
+    }
+    throw err;
+  }
+  t.is(await vfsObj.getXattrAt(ctx, creds, env.pop('x'), { name: 'user.k', size: 0 }), 'v1');
+  t.deepEqual(await vfsObj.listXattrAt(ctx, creds, env.pop('x'), 0), ['user.k']);
+  t.is(await errnoOf(vfsObj.setXattrAt(ctx, creds, env.pop('x'), { name: 'user.k', value: 'v2', flags: linux.XATTR_CREATE })), 'EEXIST');
+  t.is(await errnoOf(vfsObj.getXattrAt(ctx, creds, env.pop('x'), { name: 'trusted.k', size: 0 })), 'EOPNOTSUPP');
+  await vfsObj.removeXattrAt(ctx, creds, env.pop('x'), 'user.k');
+  t.is(await errnoOf(vfsObj.getXattrAt(ctx, creds, env.pop('x'), { name: 'user.k', size: 0 })), 'ENODATA');
+  await leakCheck(t, env);
+});
+
+test('prependPath: pathnames of gofer dentries, before and after a rename', async (t) => {
+  const env = await newGoferRoot(t);
+  const { ctx, creds, vfsObj } = env;
+  fs.mkdirSync(path.join(env.host, 'p/q'), { recursive: true });
+  const vd = await vfsObj.getDentryAt(ctx, creds, env.pop('p/q'), {});
+  t.is(await vfsObj.pathnameWithDeleted(ctx, env.root, vd), '/p/q');
+  await vfsObj.renameAt(ctx, creds, env.pop('p'), env.pop('r'), {});
+  t.is(await vfsObj.pathnameWithDeleted(ctx, env.root, vd), '/r/q');
+  vd.decRef(ctx);
+  await leakCheck(t, env);
+});
+
+test('sync: syncfs and fsync of open files succeed', async (t) => {
+  const env = await newGoferRoot(t);
+  const fd = await openAt(env, 's', linux.O_CREAT | linux.O_RDWR);
+  await fd.write(env.ctx, Buffer.from('data'));
+  await fd.sync(env.ctx);
+  await fd.syncFS(env.ctx);
+  fd.decRef(env.ctx);
+  await env.vfsObj.syncAllFilesystems(env.ctx);
+  t.pass();
+  await leakCheck(t, env);
+});
