@@ -314,10 +314,11 @@ export class VirtualFilesystem {
       O_ASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_SYNC | O_PATH | O_TMPFILE);
     // Linux's __O_SYNC (which we call O_SYNC) implies O_DSYNC.
     if ((flags & O_SYNC) !== 0) flags |= O_DSYNC;
-    // Linux's __O_TMPFILE (which we call O_TMPFILE) must be specified with
-    // O_DIRECTORY and a writable access mode (to ensure that it fails on
-    // filesystem implementations that do not support it).
-    if ((flags & O_TMPFILE) === O_TMPFILE) {
+    // Linux's __O_TMPFILE must be specified with O_DIRECTORY and a writable
+    // access mode (to ensure that it fails on filesystem implementations
+    // that do not support it). (Our O_TMPFILE is Linux's, __O_TMPFILE |
+    // O_DIRECTORY; gVisor's linux.O_TMPFILE is __O_TMPFILE alone.)
+    if ((flags & __O_TMPFILE) !== 0) {
       if ((flags & O_DIRECTORY) === 0) throw syserror.EINVAL;
       if ((flags & O_CREAT) !== 0) throw syserror.EINVAL;
       if ((flags & O_ACCMODE) === O_RDONLY) throw syserror.EINVAL;
@@ -909,6 +910,9 @@ export class VirtualFilesystem {
     deviceFuncs.putAnonBlockDevMinor(this, minor);
   }
 }
+
+// __O_TMPFILE is the O_TMPFILE bit without O_DIRECTORY.
+const __O_TMPFILE = O_TMPFILE & ~O_DIRECTORY;
 
 // pathDir is Go's path.Dir.
 function pathDir(p: string): string {

@@ -162,3 +162,13 @@ test('path: stacked mounts: the last mount at a point wins, ".." skips the stack
   t.is(up.ino, root.ino);
   t.is(up.devMinor, root.devMinor);
 });
+
+test('open: O_TMPFILE needs O_DIRECTORY, no O_CREAT and a writable mode (EINVAL)', async (t) => {
+  const e = await setup();
+  t.teardown(() => e.teardown());
+  const { ctx, creds, vfsObj } = e;
+  const tmpfileBit = 0o20000000; // __O_TMPFILE
+  for (const flags of [tmpfileBit | O_WRONLY, tmpfileBit | O_DIRECTORY | O_RDONLY, tmpfileBit | O_DIRECTORY | O_WRONLY | O_CREAT]) {
+    await t.throwsAsync(vfsObj.openAt(ctx, creds, e.pop('/a', { follow: true }), { flags, mode: 0o600 }), { is: syserror.EINVAL }, flags.toString(8));
+  }
+});
