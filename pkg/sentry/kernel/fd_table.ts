@@ -8,7 +8,7 @@
 // only the drop of the removed files (lock release, inotify, DecRef) waits.
 
 import { FD_CLOEXEC } from '../../abi/linux/fcntl';
-import { O_CLOEXEC, SEEK_SET } from '../../abi/linux/file';
+import { O_CLOEXEC, O_PATH, SEEK_SET } from '../../abi/linux/file';
 import { IN_CLOSE_NOWRITE, IN_CLOSE_WRITE } from '../../abi/linux/inotify';
 import type { Context } from '../../context';
 import * as syserror from '../../syserror/syserror';
@@ -98,6 +98,13 @@ export class FDTable {
    * table's reference.
    */
   private async dropVFS2(ctx: Context, file: FileDescription): Promise<void> {
+    // An O_PATH file holds no locks and generates no inotify events (Linux's
+    // filp_close skips locks_remove_posix for FMODE_PATH, and fsnotify
+    // ignores such files); it only drops the table's reference.
+    if ((file.statusFlags() & O_PATH) !== 0) {
+      file.decRef(ctx);
+      return;
+    }
     // Release any POSIX lock possibly held by the FDTable. Range {0, 0}
     // means the entire file.
     try {
