@@ -472,29 +472,42 @@ dentry.prototype.open = async function open(
     return fd.vfsfd;
   }
   const ats = vfs.accessTypesForOpenFlags(opts);
-  if (!afterCreate) this.inode.checkPermissions(rp.credentials(), ats);
-  // Linux's may_open: O_NOATIME is for the owner (or CAP_FOWNER) only.
-  if ((opts.flags & linux.O_NOATIME) !== 0 && !vfs.canActAsOwner(rp.credentials(), this.inode.uid)) {
-    throw syserror.EPERM;
-  }
   const impl = this.inode.impl;
-  if (impl instanceof regularFile) {
-    const fd = new regularFileFD();
-    fd.lockFD.init(this.inode.locks);
-    fd.vfsfd.init(fd, opts.flags, rp.mount(), this.vfsd, { allowDirectIO: true });
-    if (!afterCreate && (opts.flags & linux.O_TRUNC) !== 0) {
-      // Differs from gVisor (which only truncates): Linux's handle_truncate
-      // goes through notify_change, which bumps mtime and ctime even for an
-      // empty file and drops set-user-ID.
-      impl.truncate(0);
-      removePrivs(ctx, this.inode);
-      this.inode.touchCMtime();
+  // Linux's may_open checks the file type before the permission bits
+  // (gVisor checks permissions first).
+  if (impl instanceof directory && (ats & vfs.MayWrite) !== 0) {
+    // Can't open directories writably.
+    throw syserror.EISDIR;
+  }
+  // Linux's do_open takes the mount's write access for O_TRUNC of a regular
+  // file before may_open: EROFS on a read-only mount, whatever the access
+  // mode (gVisor at dbe41765 truncates without the check).
+  const truncate = !afterCreate && (opts.flags & linux.O_TRUNC) !== 0 && impl instanceof regularFile;
+  if (truncate) rp.mount().checkBeginWrite();
+  try {
+    if (!afterCreate) this.inode.checkPermissions(rp.credentials(), ats);
+    // Linux's may_open: O_NOATIME is for the owner (or CAP_FOWNER) only.
+    if ((opts.flags & linux.O_NOATIME) !== 0 && !vfs.canActAsOwner(rp.credentials(), this.inode.uid)) {
+      throw syserror.EPERM;
     }
-    return fd.vfsfd;
+    if (impl instanceof regularFile) {
+      const fd = new regularFileFD();
+      fd.lockFD.init(this.inode.locks);
+      fd.vfsfd.init(fd, opts.flags, rp.mount(), this.vfsd, { allowDirectIO: true });
+      if (truncate) {
+        // Differs from gVisor (which only truncates): Linux's handle_truncate
+        // goes through notify_change, which bumps mtime and ctime even for an
+        // empty file and drops set-user-ID.
+        impl.truncate(0);
+        removePrivs(ctx, this.inode);
+        this.inode.touchCMtime();
+      }
+      return fd.vfsfd;
+    }
+  } finally {
+    if (truncate) rp.mount().endWrite();
   }
   if (impl instanceof directory) {
-    // Can't open directories writably.
-    if ((ats & vfs.MayWrite) !== 0) throw syserror.EISDIR;
     const fd = new directoryFD();
     fd.lockFD.init(this.inode.locks);
     fd.vfsfd.init(fd, opts.flags, rp.mount(), this.vfsd, { allowDirectIO: true });
@@ -782,7 +795,7 @@ filesystem.prototype.setStatAt = async function setStatAt(
   let d: dentry;
   try {
     d = resolveLocked(ctx, rp);
-    d.inode.setStat(ctx, rp.credentials(), opts);
+    d.inode.setStat(ctx, rp.credentials(), opts, rp.mount());
   } finally {
     this.mu.rUnlock();
   }
@@ -932,7 +945,7 @@ filesystem.prototype.setXattrAt = async function setXattrAt(
   let d: dentry;
   try {
     d = resolveLocked(ctx, rp);
-    d.inode.setXattr(rp.credentials(), opts);
+    d.inode.setXattr(rp.credentials(), opts, rp.mount());
   } finally {
     this.mu.rUnlock();
   }
@@ -947,7 +960,7 @@ filesystem.prototype.removeXattrAt = async function removeXattrAt(
   let d: dentry;
   try {
     d = resolveLocked(ctx, rp);
-    d.inode.removeXattr(rp.credentials(), name);
+    d.inode.removeXattr(rp.credentials(), name, rp.mount());
   } finally {
     this.mu.rUnlock();
   }

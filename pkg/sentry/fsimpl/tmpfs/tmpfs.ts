@@ -509,24 +509,39 @@ export class inode {
    * does not change, as Linux does (do_truncate passes ATTR_MTIME|ATTR_CTIME;
    * gVisor at dbe41765 skips the bump for a same-size truncate).
    */
-  setStat(ctx: Context, creds: Credentials, opts: vfs.SetStatOptions): void {
+  setStat(ctx: Context, creds: Credentials, opts: vfs.SetStatOptions, mnt: vfs.Mount): void {
     const stat = opts.stat;
     if (stat.mask === 0) return;
     if ((stat.mask & ~(STATX_MODE | STATX_UID | STATX_GID | STATX_ATIME | STATX_MTIME | STATX_CTIME | STATX_SIZE)) !== 0) {
       throw syserror.EPERM;
     }
+    if ((stat.mask & STATX_SIZE) !== 0) {
+      // Checked before anything changes (gVisor changes mode/uid/gid first,
+      // then fails EISDIR/EINVAL with them changed; Linux's vfs_truncate
+      // checks the type first, before EROFS).
+      if (this.impl instanceof directory) throw syserror.EISDIR;
+      if (!(this.impl instanceof regularFile)) throw syserror.EINVAL;
+    }
+    // Differs from gVisor at dbe41765: a read-only mount refuses metadata
+    // changes (EROFS), before the permission checks, as Linux's
+    // mnt_want_write in chmod_common, chown_common, utimes and vfs_truncate.
+    mnt.checkBeginWrite();
+    try {
+      this.setStatLocked(ctx, creds, opts);
+    } finally {
+      mnt.endWrite();
+    }
+  }
+
+  /** Preconditions: mnt.checkBeginWrite() has succeeded; the mask holds only supported bits. */
+  private setStatLocked(ctx: Context, creds: Credentials, opts: vfs.SetStatOptions): void {
+    const stat = opts.stat;
     vfs.checkSetStat(ctx, creds, opts, this.mode, this.uid, this.gid);
     let needsMtimeBump = false;
     let needsCtimeBump = false;
     const mask = stat.mask;
     if ((mask & STATX_SIZE) !== 0) {
-      // Checked before anything changes (gVisor changes mode/uid/gid first,
-      // then fails EISDIR/EINVAL with them changed; Linux checks the type in
-      // do_truncate before notify_change).
-      const impl = this.impl;
-      if (impl instanceof directory) throw syserror.EISDIR;
-      if (!(impl instanceof regularFile)) throw syserror.EINVAL;
-      impl.truncateLocked(stat.size);
+      (this.impl as regularFile).truncateLocked(stat.size);
       removePrivs(ctx, this);
       needsMtimeBump = true;
       needsCtimeBump = true;
@@ -641,7 +656,12 @@ export class inode {
     return value;
   }
 
-  setXattr(creds: Credentials, opts: vfs.SetXattrOptions): void {
+  /** setXattr: EROFS on a read-only mount first, as Linux's path_setxattr (gVisor at dbe41765 does not check). */
+  setXattr(creds: Credentials, opts: vfs.SetXattrOptions, mnt: vfs.Mount): void {
+    // The change below is synchronous, so the write access need not be held
+    // across it.
+    mnt.checkBeginWrite();
+    mnt.endWrite();
     this.checkXattrPermissions(creds, opts.name, vfs.MayWrite);
     // memxattr.SimpleExtendedAttributes.SetXattr.
     const flags = opts.flags ?? 0;
@@ -655,7 +675,10 @@ export class inode {
     this.xattrs.set(opts.name, opts.value);
   }
 
-  removeXattr(creds: Credentials, name: string): void {
+  /** removeXattr: EROFS on a read-only mount first, as setXattr. */
+  removeXattr(creds: Credentials, name: string, mnt: vfs.Mount): void {
+    mnt.checkBeginWrite();
+    mnt.endWrite();
     this.checkXattrPermissions(creds, name, vfs.MayWrite);
     // memxattr.SimpleExtendedAttributes.RemoveXattr.
     if (this.xattrs === null || !this.xattrs.delete(name)) throw syserror.ENODATA;
@@ -736,7 +759,7 @@ export abstract class fileDescription extends vfs.FileDescriptionDefaultImpl {
   override async setStat(ctx: Context, opts: vfs.SetStatOptions): Promise<void> {
     const creds = credentialsFromContext(ctx);
     const d = this.dentry();
-    d.inode.setStat(ctx, creds, opts);
+    d.inode.setStat(ctx, creds, opts, this.vfsfd.mount());
     const ev = vfs.inotifyEventFromStatMask(opts.stat.mask);
     if (ev !== 0) d.inotifyWithParent(ctx, ev, 0, vfs.InodeEvent);
   }
@@ -759,7 +782,7 @@ export abstract class fileDescription extends vfs.FileDescriptionDefaultImpl {
   /** setXattr implements vfs.FileDescriptionImpl.setXattr. */
   override async setXattr(ctx: Context, opts: vfs.SetXattrOptions): Promise<void> {
     const d = this.dentry();
-    d.inode.setXattr(credentialsFromContext(ctx), opts);
+    d.inode.setXattr(credentialsFromContext(ctx), opts, this.vfsfd.mount());
     // Generate inotify events.
     d.inotifyWithParent(ctx, IN_ATTRIB, 0, vfs.InodeEvent);
   }
@@ -767,7 +790,7 @@ export abstract class fileDescription extends vfs.FileDescriptionDefaultImpl {
   /** removeXattr implements vfs.FileDescriptionImpl.removeXattr. */
   override async removeXattr(ctx: Context, name: string): Promise<void> {
     const d = this.dentry();
-    d.inode.removeXattr(credentialsFromContext(ctx), name);
+    d.inode.removeXattr(credentialsFromContext(ctx), name, this.vfsfd.mount());
     // Generate inotify events.
     d.inotifyWithParent(ctx, IN_ATTRIB, 0, vfs.InodeEvent);
   }
