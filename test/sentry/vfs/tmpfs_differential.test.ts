@@ -120,6 +120,17 @@ const cases: Array<[string, Op[], string?]> = [
   ['component of 255 bytes', [['mkdir', 'x'.repeat(255)], ['stat', 'x'.repeat(255)]]],
   ['component of 256 bytes: ENAMETOOLONG', [['mkdir', 'x'.repeat(256)], ['stat', 'x'.repeat(256)], ['creat', 'd/' + 'y'.repeat(256)]]],
   ['a long path of short components', [['stat', Array(1000).fill('.').join('/') + '/f']]],
+  ['creat over a symlink (O_EXCL does not follow): EEXIST', [['creat', 'l']]],
+  ['mkdir over a symlink with a trailing slash: EEXIST', [['mkdir', 'l/']]],
+  ['mkdir through a symlink to a directory', [['mkdir', 'l/new'], ['stat', 'd/new']]],
+  ['symlink over an existing name: EEXIST', [['symlink', 'x', 'f'], ['symlink', 'x', 'd']]],
+  ['rmdir a symlink to a directory with a trailing slash', [['rmdir', 'l/']]],
+  ['rename a symlink to a directory with a trailing slash', [['rename', 'l/', 'm']]],
+  ['rename a file over a symlink replaces the link', [['rename', 'f', 'l'], ['lstat', 'l'], ['stat', 'd']]],
+  ['rename a directory into a symlinked path of itself: EINVAL', [['rename', 'd', 'l/sub/x']]],
+  ['link of a symlink links the symlink itself', [['link', 'l', 'l2'], ['lstat', 'l2']]],
+  ['"." and ".." as the last component of creation: EEXIST', [['mkdir', 'd/.'], ['mkdir', 'd/..'], ['symlink', 'x', 'd/.']]],
+  ['unlink "." and "..": EISDIR', [['unlink', 'd/.'], ['unlink', 'd/..']]],
 ];
 
 for (const [name, ops, knownBug] of cases) {
