@@ -8,7 +8,7 @@
 // read, names by readdir).
 
 import { parseDirents64, type Dirent64 } from '../../../abi/linux/dirent';
-import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY } from '../../../abi/linux/file';
+import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CREAT, O_DIRECTORY, O_RDONLY, O_TRUNC, O_WRONLY } from '../../../abi/linux/file';
 import { parseInotifyEvents, type InotifyEvent } from '../../../abi/linux/inotify';
 import { STATX_BASIC_STATS, type Statfs, type Statx } from '../../../abi/linux/stat';
 import * as syserror from '../../../syserror/syserror';
@@ -307,7 +307,7 @@ export class TaskFS {
 
   /** readdir lists a directory's entries (including "." and ".."), in getdents64 order. */
   async readdir(path: PathArg): Promise<Dirent64[]> {
-    const fdn = await this.open(path, O_RDONLY | 0o200000 /* O_DIRECTORY */);
+    const fdn = await this.open(path, O_RDONLY | O_DIRECTORY);
     try {
       const out: Dirent64[] = [];
       for (;;) {

@@ -9,7 +9,7 @@
 
 import test from 'ava';
 import {
-  O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, RENAME_NOREPLACE,
+  O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, RENAME_NOREPLACE,
   S_IFBLK, S_IFDIR, S_IFIFO, S_IFREG, SEEK_END, SEEK_SET, XATTR_CREATE, XATTR_REPLACE,
 } from '../../../../pkg/abi/linux/file';
 import { errnoName } from '../../../../pkg/abi/linux/errors';
@@ -108,6 +108,18 @@ const cases: Case[] = [
       ['ftruncate', 'w', 3], ['fstat', 'w'], ['close', 'w'], ['open', 't', 'f', O_RDWR | O_TRUNC, 0], ['fstat', 't'],
       ['ftruncate', 't', -1], ['write', 't', 'abc'], ['lseek', 't', 0, SEEK_SET], ['read', 't', 10], ['close', 't'],
       ['open', 'ro', 'f', O_RDONLY, 0], ['ftruncate', 'ro', 0], ['close', 'ro'],
+    ],
+  },
+  {
+    name: 'O_PATH descriptors: name the file, allow fstat/fchdir, nothing else',
+    setup: [['open', 'f', 'f', O_CREAT | O_WRONLY, 0o644], ['write', 'f', 'data'], ['close', 'f'], ['mkdir', 'd', 0o755],
+      ['symlink', 'f', 'lf']],
+    ops: [
+      ['open', 'p', 'f', O_PATH, 0], ['read', 'p', 4], ['write', 'p', 'x'], ['fstat', 'p'], ['fchmod', 'p', 0o600],
+      ['ftruncate', 'p', 0], ['lseek', 'p', 0, SEEK_SET], ['close', 'p'], ['close', 'p'],
+      ['open', 'q', 'd', O_PATH | O_DIRECTORY, 0], ['getdents', 'q'], ['fchdir', 'q'], ['stat', 'f'], ['close', 'q'],
+      ['open', 'r', 'lf', O_PATH | O_NOFOLLOW, 0], ['fstat', 'r'], ['read', 'r', 1], ['close', 'r'],
+      ['open', 's', 'f', O_PATH | O_WRONLY | O_TRUNC, 0], ['fstat', 's'], ['close', 's'],
     ],
   },
   {
