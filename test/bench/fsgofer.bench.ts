@@ -5,7 +5,9 @@
 //   - create + write 4 KiB + close + unlink, 2,000 files;
 //   - 64 MiB sequential write, then read.
 // Each prints both times and the throughput ratio ours/diod (>= 1.0: we are
-// not slower). Runnable directly after `npm run build`:
+// not slower), and the CPU time each server process spent on it (wall time
+// on a loaded machine mostly measures the scheduler). Runnable directly
+// after `npm run build`:
 //   node dist/test/bench/fsgofer.bench.js
 import * as child_process from 'node:child_process';
 import * as fs from 'node:fs';
@@ -18,7 +20,8 @@ import { ClientFile } from '../../pkg/p9/client_file';
 import { AttrMaskAll, ReadOnly, ReadWrite, WriteOnly } from '../../pkg/p9/p9';
 
 const DIOD = '/usr/sbin/diod';
-const MSIZE = 1 << 20;
+// FSGOFER_BENCH_MSIZE overrides the msize offered to both servers (diod caps it at 64 KiB).
+const MSIZE = Number(process.env.FSGOFER_BENCH_MSIZE ?? 1 << 20);
 const TREE_DIRS = 100;
 const TREE_FILES_PER_DIR = 100;
 const CREATE_FILES = 2000;
@@ -140,6 +143,21 @@ async function bigRead(root: ClientFile, buf: Buffer): Promise<void> {
   await f.close();
 }
 
+// cpuMs is the CPU time (user + system) a process has used, from
+// /proc/PID/stat (clock ticks of 10 ms): a measure that a loaded machine
+// does not distort the way wall time is.
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 (utime, stime) are at 11 and 12 after the state.
+    return (Number(rest[11]) + Number(rest[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
 async function timed(fn: () => Promise<void>): Promise<number> {
   const t0 = process.hrtime.bigint();
   await fn();
@@ -183,18 +201,24 @@ export async function run(): Promise<void> {
     ];
     for (const [name, fn] of workloads) {
       const times = new Map<string, number>();
+      const cpus = new Map<string, number>();
       for (const s of servers) {
         const { root } = clients.get(s.name)!;
         if (name.includes('write') && name.includes('64')) fs.rmSync(path.join(tree, 'big'), { force: true });
         // One untimed round warms the host caches and the connection.
         if (!name.includes('64 MiB sequential write')) await fn(root);
         if (name.includes('write') && name.includes('64')) fs.rmSync(path.join(tree, 'big'), { force: true });
+        const c0 = cpuMs(s.proc.pid);
         times.set(s.name, await timed(() => fn(root)));
+        cpus.set(s.name, cpuMs(s.proc.pid) - c0);
       }
       const o = times.get('ours')!;
       const d = times.get('diod')!;
+      const oc = cpus.get('ours')!;
+      const dc = cpus.get('diod')!;
       console.log(
-        `${name.padEnd(44)} ours ${o.toFixed(1).padStart(8)} ms   diod ${d.toFixed(1).padStart(8)} ms   ratio ours/diod ${(d / o).toFixed(2)}`,
+        `${name.padEnd(44)} ours ${o.toFixed(1).padStart(8)} ms   diod ${d.toFixed(1).padStart(8)} ms   ratio ours/diod ${(d / o).toFixed(2)}` +
+          `   (server CPU: ours ${oc} ms, diod ${dc} ms)`,
       );
     }
     for (const { client, root } of clients.values()) {
