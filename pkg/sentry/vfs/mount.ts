@@ -4,7 +4,7 @@
 import type { Context } from '../../context';
 import * as linux from '../../abi/linux/mount';
 import { CAP_SYS_ADMIN } from '../../abi/linux/capability';
-import type { Credentials } from '../kernel/auth';
+import type { Credentials, UserNamespace } from '../kernel/auth';
 import * as fspath from '../../fspath';
 import * as syserror from '../../syserror/syserror';
 import { mountNamespaceFromContext } from './context';
@@ -236,6 +236,9 @@ export class MountNamespace {
   /** refs is the reference count (gVisor's MountNamespaceRefs). */
   refs = 1;
 
+  /** owner is the user namespace that owns this mount namespace. */
+  owner: UserNamespace | null = null;
+
   /** _root is the MountNamespace's root mount. Immutable after construction. */
   _root!: Mount;
 
@@ -373,6 +376,7 @@ export async function newMountNamespace(
   }
   const [fs, root] = await rft.fsType.getFilesystem(ctx, vfs, creds, source, opts.getFilesystemOptions ?? {});
   const mntns = new MountNamespace();
+  mntns.owner = creds.userNamespace;
   mntns._root = new Mount(vfs, fs, root, mntns, opts);
   return mntns;
 }
