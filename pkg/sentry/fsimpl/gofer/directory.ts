@@ -6,7 +6,7 @@
 // work, never O(entries²): gVisor issue #6578), and iterDirents indexes the
 // array by the file offset.
 
-import * as linux from '../../../abi/linux';
+import * as linux from '../../../abi/linux/file';
 import { IN_ACCESS } from '../../../abi/linux/inotify';
 import type { Context } from '../../../context';
 import { TypeDir, TypeSymlink } from '../../../p9/p9';

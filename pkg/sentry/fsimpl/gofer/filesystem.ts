@@ -26,7 +26,7 @@
 //   - gVisor's unexported unlinkAt(ctx, rp, dir) is doUnlinkAt here (its
 //     lowerCamelCase name would collide with UnlinkAt's).
 
-import * as linux from '../../../abi/linux';
+import * as linux from '../../../abi/linux/file';
 import { IN_CREATE, IN_DELETE, IN_ISDIR, IN_ATTRIB } from '../../../abi/linux/inotify';
 import type { Statfs, Statx } from '../../../abi/linux/stat';
 import type { Context } from '../../../context';

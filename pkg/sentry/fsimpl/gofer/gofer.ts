@@ -44,7 +44,7 @@
 //     as server=ADDRESS.
 //   - save_restore.go is out of scope.
 
-import * as linux from '../../../abi/linux';
+import * as linux from '../../../abi/linux/file';
 import {
   STATX_ATIME, STATX_BLOCKS, STATX_BTIME, STATX_CTIME, STATX_GID, STATX_INO, STATX_MODE, STATX_MTIME,
   STATX_BASIC_STATS, STATX_NLINK, STATX_SIZE, STATX_TYPE, STATX_UID, UNNAMED_MAJOR, V9FS_MAGIC,

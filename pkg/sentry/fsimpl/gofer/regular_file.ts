@@ -8,7 +8,7 @@
 // or a host FD): one Tread/Twrite per msize chunk. writeback and writeCache
 // have nothing to do; ConfigureMMap/Translate are absent.
 
-import * as linux from '../../../abi/linux';
+import * as linux from '../../../abi/linux/file';
 import type { Context } from '../../../context';
 import { toAllocateMode } from '../../../p9/p9';
 import { Mutex } from '../../../sync';

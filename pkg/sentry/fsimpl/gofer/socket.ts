@@ -7,7 +7,7 @@
 // (bound inside the sandbox: MknodAt with an endpoint) carry their own
 // endpoint and work as the socket layer makes them.
 
-import * as linux from '../../../abi/linux';
+import * as linux from '../../../abi/linux/file';
 import type * as vfs from '../../vfs';
 import * as syserror from '../../../syserror/syserror';
 import { dentry } from './gofer';

@@ -10,7 +10,7 @@
 // which embeds a FileDescription) is syntheticPipeFD here, because this
 // tree's pkg/sentry/kernel/pipe keeps the pipe apart from vfs.
 
-import * as linux from '../../../abi/linux';
+import * as linux from '../../../abi/linux/file';
 import { FIONREAD } from '../../../abi/linux/fcntl';
 import type { Context } from '../../../context';
 import { logger } from '../../../context';

@@ -1,6 +1,6 @@
 // Symbolic links: gVisor's pkg/sentry/fsimpl/gofer/symlink.go.
 
-import * as linux from '../../../abi/linux';
+import * as linux from '../../../abi/linux/file';
 import type { Context } from '../../../context';
 import type * as vfs from '../../vfs';
 import { dentry, InteropMode } from './gofer';
