@@ -451,7 +451,7 @@ export class FileDescription implements Waitable {
     return this.impl.unlockPOSIX(ctx, uid, start, length, whence);
   }
 
-  /** asyncHandlerOf returns the FileAsync for fd (gVisor: AsyncHandler). */
+  /** getAsyncHandler returns the FileAsync for fd (gVisor: AsyncHandler; the name asyncHandler is the field). */
   getAsyncHandler(): FileAsync | null {
     return this.asyncHandler;
   }
