@@ -144,6 +144,7 @@ test('leak check: after tasks ran every kind of call (errors included) and were 
   await setup.fs.writeFile('/d/f', 'data');
   await setup.release();
   const before = refsOf(rootVD);
+  const mntnsBefore = k.rootMountNamespace().refs;
   const task = await k.newTask({ cwd: '/d' });
   const s = task.sys;
   const b = Buffer.alloc(4096);
@@ -197,4 +198,5 @@ test('leak check: after tasks ran every kind of call (errors included) and were 
   await task.release();
   t.is(task.fdTable.size(), 0, 'every descriptor is closed');
   t.deepEqual(refsOf(rootVD), before);
+  t.is(k.rootMountNamespace().refs, mntnsBefore, 'mount namespace references taken through the Context are dropped');
 });
