@@ -21,6 +21,7 @@ import * as vfs from '../../../../pkg/sentry/vfs';
 import { FilesystemType, type filesystem } from '../../../../pkg/sentry/fsimpl/gofer';
 import { clunksSettled } from '../../../../pkg/sentry/fsimpl/gofer/handle';
 import { LinuxError } from '../../../../pkg/syserror/syserror';
+import { haveDiod, startDiod } from '../../../p9/client_util';
 
 // The gofer runs with umask 0 (runsc/cmd/gofer.go): modes arrive already
 // masked by the sandbox.
@@ -176,4 +177,36 @@ export async function listDir(env: Env, p: string): Promise<string[]> {
   } finally {
     fd.decRef(env.ctx);
   }
+}
+
+/** backend is a way to get a gofer root: our gofer in a mode, or diod. */
+export interface backend {
+  name: string;
+  make(t: ExecutionContext): Promise<Env>;
+}
+
+/**
+ * backends are the servers and interop modes the differential tests run
+ * over: our gofer in exclusive and shared mode, and diod (plain 9P2000.L)
+ * when installed (absent: left out, and said loudly).
+ */
+export function backends(): backend[] {
+  const b: backend[] = [
+    { name: 'exclusive', make: (t) => newGoferRoot(t) },
+    { name: 'shared', make: (t) => newGoferRoot(t, { data: 'cache=remote_revalidating' }) },
+  ];
+  if (haveDiod()) {
+    b.push({
+      name: 'diod',
+      make: async (t) => {
+        const host = tmpDir(t, 'gofer-diod-');
+        const diod = await startDiod(host);
+        t.teardown(() => diod.stop());
+        return newGoferRoot(t, { address: diod.address, host, data: `aname=${host},msize=65536` });
+      },
+    });
+  } else {
+    process.stderr.write('\n*** SKIPPED: diod not installed (/usr/sbin/diod): the gofer tests run over our gofer only ***\n\n');
+  }
+  return b;
 }
