@@ -13,7 +13,7 @@ import type { Context } from '../../../context';
 import * as syserror from '../../../syserror/syserror';
 import { credentialsFromContext, type Credentials, type KGID, type KUID } from '../../kernel/auth';
 import * as vfs from '../../vfs';
-import { fileDescription, inode, type filesystem } from './tmpfs';
+import { fileDescription, filesystem, inode } from './tmpfs';
 
 /** regularFile is a regular (=S_IFREG) tmpfs file. */
 export class regularFile {
@@ -76,14 +76,15 @@ export function newRegularFile(fs: filesystem, kuid: KUID, kgid: KGID, mode: num
 export function newUnlinkedRegularFileDescription(
   ctx: Context, creds: Credentials, mount: vfs.Mount, name: string,
 ): regularFileFD {
-  const impl = mount.filesystem().impl;
-  // filesystem is imported for its type only (the import cycle with tmpfs.ts
-  // is broken that way); a tmpfs filesystem is recognized by its root dentry.
-  const fs = impl as filesystem;
-  if (typeof (fs as { newDentry?: unknown }).newDentry !== 'function') {
+  const fs = mount.filesystem().impl;
+  if (!(fs instanceof filesystem)) {
     throw new Error('tmpfs.newUnlinkedRegularFileDescription() called with non-tmpfs mount');
   }
   const i = newRegularFile(fs, creds.effectiveKUID, creds.effectiveKGID, 0o777);
+  // Differs from gVisor (nlink 1): the file has no link, and Linux's fstat
+  // of a memfd says so. The reference that stands for the link is the one
+  // d.decRef drops below, as in gVisor.
+  i.nlink = 0;
   const d = fs.newDentry(i);
   d.name = name;
   const fd = new regularFileFD();

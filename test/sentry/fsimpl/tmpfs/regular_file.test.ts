@@ -5,7 +5,7 @@ import test from 'ava';
 import * as linux from '../../../../pkg/abi/linux';
 import { STATX_SIZE, newStatx } from '../../../../pkg/abi/linux/stat';
 import * as fslock from '../../../../pkg/sentry/fs/lock';
-import { regularFileFD } from '../../../../pkg/sentry/fsimpl/tmpfs/regular_file';
+import { newMemfd, regularFileFD } from '../../../../pkg/sentry/fsimpl/tmpfs/regular_file';
 import { errnoOf, leakCheck, newFileFD, newTmpfsRoot, nsOf, openAt, readAll } from './helpers';
 
 // gVisor TestSimpleWriteRead: we can write some data to a file and read it back.
@@ -253,4 +253,17 @@ test('no reference leaks: the tmpfs filesystem is released after its files are c
   await fd.write(env.ctx, Buffer.from('data'));
   fd.decRef(env.ctx);
   leakCheck(t, env);
+});
+
+test('newMemfd: an unlinked regular file on a tmpfs mount; its path is "/name (deleted)"', async (t) => {
+  const env = await newTmpfsRoot(t);
+  const { ctx, creds } = env;
+  const fd = newMemfd(ctx, creds, env.root.mount(), 'memfd:test');
+  t.teardown(() => fd.decRef(ctx));
+  t.is(await fd.write(ctx, Buffer.from('in memory')), 9);
+  t.is((await readAll(ctx, fd)).toString(), 'in memory');
+  const st = await fd.stat(ctx, {});
+  t.is(st.mode, linux.S_IFREG | 0o777);
+  t.is(st.nlink, 0, 'no link (Linux; gVisor says 1)');
+  t.is(await env.vfsObj.pathnameWithDeleted(ctx, env.root, fd.virtualDentry()), '/memfd:test (deleted)');
 });
