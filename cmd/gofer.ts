@@ -31,8 +31,9 @@ follows a symlink.
 
 options:
   --root DIR         the directory to serve (required)
-  --listen ADDRESS   unix:/path.sock or tcp:HOST:PORT (port 0: any free port);
-                     serves any number of clients, each with its own attach
+  --listen ADDRESS   unix:/path.sock, tcp:HOST:PORT (port 0: any free port)
+                     or fd:N (an inherited listening socket); serves any
+                     number of clients, each with its own attach
   --fd N             serve one connection on the inherited socket fd N and
                      exit when that client goes away
   --ro               read-only: every mutation fails with EROFS
@@ -56,6 +57,8 @@ class UsageError extends Error {}
 interface options {
   root: string;
   address: Address;
+  /** single is --fd: one connection on an inherited connected socket. */
+  single: boolean;
   conf: Config;
   msize: number;
 }
@@ -102,7 +105,13 @@ function parse(argv: string[]): options | null {
     }
     msize = Number(values.msize);
   }
-  return { root: path.resolve(values.root), address, conf: { roMount: values.ro === true }, msize };
+  return {
+    root: path.resolve(values.root),
+    address,
+    single: values.fd !== undefined,
+    conf: { roMount: values.ro === true },
+    msize,
+  };
 }
 
 function fail(msg: string, code: number): never {
@@ -122,7 +131,7 @@ async function main(): Promise<void> {
     process.stdout.write(usage);
     return;
   }
-  const { address, conf, msize } = opts;
+  const { address, single, conf, msize } = opts;
   // The operator's path may go through symlinks (e.g. /tmp on some hosts):
   // resolve them once here; fsgofer opens the root itself with O_NOFOLLOW.
   let root: string;
@@ -157,7 +166,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
-  if (address.kind === 'fd') {
+  if (single && address.kind === 'fd') {
     // One client: the gofer ends when it goes away.
     try {
       await server.handleFD(address.readFD);
