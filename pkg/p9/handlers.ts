@@ -23,7 +23,11 @@
 //     answers the root's).
 //   - Tauth answers ENOENT (gVisor: ENOSYS), for diod's clients: see there.
 //   - Tlconnect and Tchannel cannot pass host fds in Node: see there.
+//   - Txattrwalk and Txattrcreate serve the standard 9P2000.L xattr fids
+//     (gVisor: ENODATA and ENOSYS), as Linux's v9fs, diod and QEMU use
+//     them: see there, and Tread, Twrite and Tclunk.
 
+import { XATTR_CREATE, XATTR_NAME_MAX, XATTR_REPLACE, XATTR_SIZE_MAX } from '../abi/linux/file';
 import * as syserror from '../syserror/syserror';
 import { walkGetAttrOne } from './file';
 import type { File } from './file';
@@ -69,6 +73,8 @@ import {
   Rwalk,
   Rwalkgetattr,
   Rwrite,
+  Rxattrcreate,
+  Rxattrwalk,
   Tallocate,
   Tattach,
   Tauth,
@@ -140,7 +146,7 @@ import {
   fileModeIsSocket,
   fileModeIsSymlink,
 } from './p9';
-import { connState, fidRef, newErr } from './server';
+import { connState, fidRef, newErr, xattrCreate, xattrFID, xattrWalk } from './server';
 import { headerLength } from './transport';
 import { highestSupportedVersion, parseVersion, versionString } from './version';
 
@@ -176,10 +182,22 @@ export function handlerFor(t: MsgType): handler | undefined {
   return handlers[t];
 }
 
-// lookup is cs.lookupFID throwing EBADF for an unknown fid.
-function lookup(cs: connState, fid: number): fidRef {
+// lookupAny is cs.lookupFID throwing EBADF for an unknown fid.
+function lookupAny(cs: connState, fid: number): fidRef {
   const ref = cs.lookupFID(fid);
   if (ref === undefined) throw syserror.EBADF;
+  return ref;
+}
+
+// lookup is lookupAny for the handlers that do not serve xattr fids (all
+// but Tread, Twrite and Tclunk): an xattr fid is EINVAL, as diod and QEMU
+// answer operations on it (not in gVisor, which makes no xattr fids).
+function lookup(cs: connState, fid: number): fidRef {
+  const ref = lookupAny(cs, fid);
+  if (ref.xattr !== undefined) {
+    ref.decRef();
+    throw syserror.EINVAL;
+  }
   return ref;
 }
 
@@ -232,9 +250,25 @@ export function checkSafeName(name: string): void {
   throw syserror.EINVAL;
 }
 
-/** handle implements handler for Tclunk. */
+/**
+ * handle implements handler for Tclunk.
+ *
+ * Clunking a Txattrcreate fid sets the attribute it collected, and the
+ * reply carries that result (9P2000.L; Linux's v9fs reports it as
+ * setxattr's). The fid is gone either way.
+ */
 async function handleTclunk(cs: connState, t: Tclunk): Promise<Message> {
-  if (!cs.deleteFID(t.fid)) return newErr(syserror.EBADF);
+  const ref = cs.lookupFID(t.fid);
+  if (ref === undefined) return newErr(syserror.EBADF);
+  try {
+    // Remove it from the table first, so that no request finds it while
+    // the attribute is being set.
+    if (!cs.deleteFID(t.fid)) return newErr(syserror.EBADF);
+    const x = ref.xattr;
+    if (x !== undefined && x.kind === xattrCreate) await commitXattr(ref, x);
+  } finally {
+    ref.decRef();
+  }
   return new Rclunk();
 }
 
@@ -682,12 +716,15 @@ const rreadHeader = headerLength + 4;
 
 /** handle implements handler for Tread. */
 async function handleTread(cs: connState, t: Tread): Promise<Message> {
-  const ref = lookup(cs, t.fid);
+  const ref = lookupAny(cs, t.fid);
   try {
     // Constrain the size of the read buffer.
     const msize = cs.msize();
     if (t.count > msize) return newErr(syserror.ENOBUFS);
     const count = Math.min(t.count, msize - rreadHeader);
+
+    // An xattr fid reads the value it holds (not in gVisor).
+    if (ref.xattr !== undefined) return new Rread(xattrReadAt(ref.xattr, t.offset, count));
 
     const data = Buffer.allocUnsafe(count);
     const n = await ref.safelyRead(async () => {
@@ -708,8 +745,11 @@ async function handleTread(cs: connState, t: Tread): Promise<Message> {
 
 /** handle implements handler for Twrite. */
 async function handleTwrite(cs: connState, t: Twrite): Promise<Message> {
-  const ref = lookup(cs, t.fid);
+  const ref = lookupAny(cs, t.fid);
   try {
+    // A Txattrcreate fid collects the value (not in gVisor).
+    if (ref.xattr !== undefined) return new Rwrite(xattrWriteAt(ref.xattr, t.data, t.offset));
+
     const n = await ref.safelyRead(async () => {
       // Has it been opened already?
       if (!ref.opened) throw syserror.EINVAL;
@@ -835,18 +875,131 @@ async function handleTallocate(cs: connState, t: Tallocate): Promise<Message> {
   }
 }
 
-/** handle implements handler for Txattrwalk. */
+/**
+ * handle implements handler for Txattrwalk.
+ *
+ * Beyond gVisor at dbe41765 (which answers ENODATA): standard 9P2000.L, as
+ * diod's xattr_open. The value of attribute name, or with name "" the list
+ * of names (each followed by a NUL, as llistxattr(2) gives it), is read now
+ * and held by newFID, an xattr fid that Tread reads and Tclunk frees;
+ * Rxattrwalk carries its size, which is how a client (Linux's v9fs) answers
+ * a getxattr(2) of size 0 and detects ERANGE. newFID shares fid's File (it
+ * holds a reference on fid's fidRef), so fid may be open: fgetxattr(2)
+ * works as getxattr(2) does.
+ */
 async function handleTxattrwalk(cs: connState, t: Txattrwalk): Promise<Message> {
-  lookup(cs, t.fid).decRef();
-  // We don't support extended attributes.
-  return newErr(syserror.ENODATA);
+  const ref = lookup(cs, t.fid);
+  try {
+    if (Buffer.byteLength(t.name) > XATTR_NAME_MAX) throw syserror.ERANGE;
+    const value = await ref.safelyRead(async () => {
+      // Don't allow getxattr on files that have been deleted (as Tgetxattr).
+      if (ref.isDeleted()) throw syserror.EINVAL;
+      if (t.name === '') return xattrList(await ref.file.listXattr(0));
+      // Values are Go byte strings: one char per byte (as Tgetxattr).
+      return Buffer.from(await ref.file.getXattr(t.name, 0), 'latin1');
+    });
+    const newRef = new fidRef({
+      server: cs.server,
+      file: ref.file,
+      mode: ref.mode,
+      pathNode: ref.pathNode,
+      deleted: ref.deleted,
+      xattr: { kind: xattrWalk, name: t.name, value, flags: 0, written: value.length },
+      xattrSource: ref,
+    });
+    ref.incRef(); // newRef's reference on its source.
+    cs.insertFID(t.newFID, newRef);
+    return new Rxattrwalk(value.length);
+  } finally {
+    ref.decRef();
+  }
 }
 
-/** handle implements handler for Txattrcreate. */
+// xattrList encodes names as llistxattr(2) lists them: each name's bytes
+// (UTF-8, as names travel on the wire) followed by a NUL.
+function xattrList(names: Iterable<string>): Buffer {
+  const parts: Buffer[] = [];
+  for (const n of names) parts.push(Buffer.from(`${n}\0`, 'utf8'));
+  return Buffer.concat(parts);
+}
+
+// xattrReadAt answers a Tread of count bytes at offset on an xattr fid: the
+// slice of the value there, empty at or beyond its end (diod, QEMU). A
+// Txattrcreate fid cannot be read (diod: EINVAL).
+function xattrReadAt(x: xattrFID, offset: number, count: number): Buffer {
+  if (x.kind !== xattrWalk) throw syserror.EINVAL;
+  if (offset >= x.value.length) return Buffer.alloc(0);
+  return x.value.subarray(offset, offset + Math.min(count, x.value.length - offset));
+}
+
+// xattrWriteAt answers a Twrite of data at offset on an xattr fid and
+// returns the count written. Only a Txattrcreate fid can be written (diod,
+// QEMU: EINVAL); the bytes must stay within its attrSize (ENOSPC, QEMU's
+// error for an offset beyond it; diod and QEMU cut a longer write short,
+// which a client may retry forever, so here it is refused whole) and leave
+// no hole before them (EINVAL: the value would hold bytes nobody wrote).
+function xattrWriteAt(x: xattrFID, data: Buffer, offset: number): number {
+  if (x.kind !== xattrCreate) throw syserror.EINVAL;
+  if (offset + data.length > x.value.length) throw syserror.ENOSPC;
+  if (offset > x.written) throw syserror.EINVAL;
+  data.copy(x.value, offset);
+  x.written = Math.max(x.written, offset + data.length);
+  return data.length;
+}
+
+/**
+ * commitXattr sets the attribute a Txattrcreate fid collected, at its
+ * Tclunk.
+ *
+ * A value shorter than attrSize is EINVAL (QEMU) and sets nothing. An
+ * attrSize of 0 is removexattr(2) (diod, QEMU): Linux's v9fs sends
+ * removexattr as Txattrcreate(name, 0, XATTR_REPLACE); but with
+ * XATTR_CREATE, which removexattr never sends, it sets an empty value, as
+ * setxattr(2) with size 0 and XATTR_CREATE does.
+ */
+async function commitXattr(ref: fidRef, x: xattrFID): Promise<void> {
+  if (x.written !== x.value.length) throw syserror.EINVAL;
+  await ref.safelyWrite(async () => {
+    // Don't allow setxattr on files that have been deleted (as Tsetxattr).
+    if (ref.isDeleted()) throw syserror.EINVAL;
+    if (x.value.length === 0 && (x.flags & XATTR_CREATE) === 0) {
+      await ref.file.removeXattr(x.name);
+      return;
+    }
+    await ref.file.setXattr(x.name, x.value.toString('latin1'), x.flags);
+  });
+}
+
+/**
+ * handle implements handler for Txattrcreate.
+ *
+ * Beyond gVisor at dbe41765 (which answers ENOSYS): standard 9P2000.L, as
+ * diod's xattr_create and QEMU's v9fs_xattrcreate. fid itself becomes an
+ * xattr fid that Twrite fills with attrSize bytes; its Tclunk sets the
+ * attribute (commitXattr) and answers with the result. Errors found here
+ * are setxattr(2)'s: flags other than XATTR_CREATE and XATTR_REPLACE are
+ * EINVAL, an empty or too long name ERANGE, a size above XATTR_SIZE_MAX
+ * E2BIG.
+ */
 async function handleTxattrcreate(cs: connState, t: Txattrcreate): Promise<Message> {
-  lookup(cs, t.fid).decRef();
-  // We don't support extended attributes.
-  return newErr(syserror.ENOSYS);
+  const ref = lookup(cs, t.fid);
+  try {
+    if ((t.flags & ~(XATTR_CREATE | XATTR_REPLACE)) !== 0) throw syserror.EINVAL;
+    if (t.name === '' || Buffer.byteLength(t.name) > XATTR_NAME_MAX) throw syserror.ERANGE;
+    if (t.attrSize > XATTR_SIZE_MAX) throw syserror.E2BIG;
+    await ref.safelyRead(async () => {
+      // Don't allow setxattr on files that have been deleted (as Tsetxattr).
+      if (ref.isDeleted()) throw syserror.EINVAL;
+    });
+    // Checked and set in one synchronous section, after the await: another
+    // request may have opened fid or made it an xattr fid meanwhile. An open
+    // fid reads and writes its file, not an attribute (QEMU: EINVAL).
+    if (ref.xattr !== undefined || ref.opened) throw syserror.EINVAL;
+    ref.xattr = { kind: xattrCreate, name: t.name, value: Buffer.alloc(t.attrSize), flags: t.flags, written: 0 };
+    return new Rxattrcreate();
+  } finally {
+    ref.decRef();
+  }
 }
 
 /** handle implements handler for Tgetxattr. */

@@ -34,6 +34,8 @@
 //     (gVisor: EIO for both, through ExtractErrno, and NoTag for the
 //     malformed body).
 //   - Tflush never waits for a Tflush or for itself (see waitTag).
+//   - fidRef.xattr marks the xattr fids of standard 9P2000.L Txattrwalk and
+//     Txattrcreate, which gVisor at dbe41765 does not serve.
 
 import debugModule from 'debug';
 import * as net from 'node:net';
@@ -627,6 +629,39 @@ export class connState {
   }
 }
 
+/** xattrWalk marks a fid made by Txattrwalk: reads return value. */
+export const xattrWalk = 'walk';
+/** xattrCreate marks a fid turned by Txattrcreate: writes fill value, Tclunk sets it. */
+export const xattrCreate = 'create';
+
+/**
+ * xattrFID is the state of an xattr fid (fidRef.xattr): standard 9P2000.L,
+ * beyond gVisor at dbe41765.
+ */
+export interface xattrFID {
+  /** kind is xattrWalk or xattrCreate. */
+  readonly kind: typeof xattrWalk | typeof xattrCreate;
+
+  /** name is the attribute's name ("" for the list of names of Txattrwalk). */
+  readonly name: string;
+
+  /**
+   * value is the attribute's value (xattrWalk) or a buffer of Txattrcreate's
+   * attrSize bytes that Twrite fills (xattrCreate).
+   */
+  readonly value: Buffer;
+
+  /** flags are Txattrcreate's setxattr(2) flags (XATTR_CREATE, XATTR_REPLACE). */
+  readonly flags: number;
+
+  /**
+   * written is, for xattrCreate, the end of the bytes written so far: a
+   * write may not start beyond it (no holes), and Tclunk sets the value
+   * only once it reaches value.length.
+   */
+  written: number;
+}
+
 /** fidRef wraps a node and tracks references. */
 export class fidRef {
   /** server is the associated server. */
@@ -692,6 +727,26 @@ export class fidRef {
    */
   deleted: boolean;
 
+  /**
+   * xattr is set on an xattr fid (standard 9P2000.L; beyond gVisor at
+   * dbe41765, which answers Txattrwalk with ENODATA and Txattrcreate with
+   * ENOSYS): one made by Txattrwalk to read a value (or the list of names),
+   * or a fid turned by Txattrcreate into one that collects a value for
+   * Tclunk to set. Such a fid serves Tread (walk) or Twrite (create) and
+   * Tclunk only; handlers.ts refuses everything else with EINVAL.
+   *
+   * xattr is only touched in synchronous sections of the handlers.
+   */
+  xattr: xattrFID | undefined;
+
+  /**
+   * xattrSource is, for a Txattrwalk fid, the fidRef it was made from: it
+   * holds a reference on it instead of a File of its own (the value was read
+   * when the fid was made), so that its last decRef drops that reference and
+   * closes nothing. Such a fid is in no path tree.
+   */
+  readonly xattrSource: fidRef | undefined;
+
   constructor(init: {
     server: Server;
     file: File;
@@ -702,6 +757,8 @@ export class fidRef {
     opened?: boolean;
     openFlags?: OpenFlags;
     deleted?: boolean;
+    xattr?: xattrFID;
+    xattrSource?: fidRef;
   }) {
     this.server = init.server;
     this.file = init.file;
@@ -712,6 +769,8 @@ export class fidRef {
     this.opened = init.opened ?? false;
     this.openFlags = init.openFlags ?? 0;
     this.deleted = init.deleted ?? false;
+    this.xattr = init.xattr;
+    this.xattrSource = init.xattrSource;
     this.server.liveRefs++;
   }
 
@@ -725,6 +784,11 @@ export class fidRef {
     this.refs--;
     if (this.refs === 0) {
       this.server.liveRefs--;
+      if (this.xattrSource !== undefined) {
+        // A Txattrwalk fid shares its source's File: drop the source.
+        this.xattrSource.decRef();
+        return;
+      }
       this.server.closeFile(this.file);
 
       // Drop the parent reference.

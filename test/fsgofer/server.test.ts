@@ -247,10 +247,9 @@ test('xattrs through Tgetxattr/Tsetxattr/Tlistxattr/Tremovexattr: user. namespac
 });
 
 // The standard 9P2000.L path (Txattrwalk + Tread, Txattrcreate + Twrite +
-// Tclunk) needs the p9 server to turn those messages into File calls; at
-// this commit pkg/p9/handlers.ts answers them as gVisor did (ENODATA /
-// ENOSYS). Kept as a known failure so that it turns green when it lands.
-test.failing('xattrs through Txattrwalk/Txattrcreate (plain 9P2000.L client) — needs the server side in pkg/p9/handlers.ts', async (t) => {
+// Tclunk), served by pkg/p9/handlers.ts beyond gVisor (see also
+// xattr_standard.test.ts).
+test('xattrs through Txattrwalk/Txattrcreate (plain 9P2000.L client)', async (t) => {
   const { root, client } = await setup(t, false, '9P2000.L');
   t.is(client.getVersion(), 0);
   const f = await walk1(root, 'file');
