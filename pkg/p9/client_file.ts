@@ -428,7 +428,8 @@ export class ClientFile implements File {
     const data = await this.xattrRead('', signal);
     if (size !== 0 && data.length > size) throw syserror.ERANGE;
     const xattrs = new Set<string>();
-    for (const n of data.toString('latin1').split('\0')) if (n !== '') xattrs.add(n);
+    // Names are UTF-8 on the wire (Txattrwalk's name), so in the list too.
+    for (const n of data.toString('utf8').split('\0')) if (n !== '') xattrs.add(n);
     return xattrs;
   }
 
