@@ -2,7 +2,8 @@
 // rmdir, unlink(at), symlink(at): gVisor's
 // pkg/sentry/syscalls/linux/vfs2/filesystem.go, in its order.
 //
-// Differs from gVisor at this commit, following Linux: mknod checks the file
+// Differs from gVisor at this commit, following Linux: open rejects
+// O_CREAT|O_DIRECTORY (Linux 6.4+); mknod checks the file
 // type before resolving the path (fs/namei.c:may_mknod), and renameat2
 // rejects invalid flag combinations before resolving either path
 // (fs/namei.c:do_renameat2); the filesystem then rejects the flags it does
@@ -10,7 +11,7 @@
 
 import { CAP_DAC_READ_SEARCH } from '../../../abi/linux/capability';
 import {
-  AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, O_CLOEXEC, O_CREAT, O_LARGEFILE, O_NOFOLLOW, O_TRUNC,
+  AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_LARGEFILE, O_NOFOLLOW, O_TRUNC,
   O_WRONLY, PATH_MAX, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT,
   S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, S_ISVTX,
 } from '../../../abi/linux/file';
@@ -120,6 +121,10 @@ export function creat(t: Task, addr: PathArg, mode: number): Promise<number> {
 /** openat implements Linux syscall openat(2). */
 export async function openat(t: Task, dirfd: number, pathAddr: PathArg, flags: number, mode: number): Promise<number> {
   flags >>>= 0;
+  // fs/open.c:build_open_flags() (Linux 6.4+), before the path is read:
+  // "O_DIRECTORY | O_CREAT is not allowed". gVisor at this commit and
+  // older Linux created or failed with EISDIR/ENOTDIR.
+  if ((flags & (O_CREAT | O_DIRECTORY)) === (O_CREAT | O_DIRECTORY)) throw syserror.EINVAL;
   const path = copyInPath(pathAddr);
   const tpop = getTaskPathOperation(t, dirfd, path, disallowEmptyPath, (flags & O_NOFOLLOW) === 0);
   try {

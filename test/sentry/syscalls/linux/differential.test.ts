@@ -10,7 +10,7 @@
 import test from 'ava';
 import {
   O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, RENAME_NOREPLACE,
-  S_IFBLK, S_IFDIR, S_IFIFO, S_IFREG, SEEK_END, SEEK_SET, XATTR_CREATE, XATTR_REPLACE,
+  S_IFBLK, S_IFDIR, S_IFIFO, S_IFREG, SEEK_CUR, SEEK_END, SEEK_SET, XATTR_CREATE, XATTR_REPLACE,
 } from '../../../../pkg/abi/linux/file';
 import { errnoName } from '../../../../pkg/abi/linux/errors';
 import { Kernel } from '../../../../pkg/sentry/kernel/kernel';
@@ -120,6 +120,18 @@ const cases: Case[] = [
       ['open', 'q', 'd', O_PATH | O_DIRECTORY, 0], ['getdents', 'q'], ['fchdir', 'q'], ['stat', 'f'], ['close', 'q'],
       ['open', 'r', 'lf', O_PATH | O_NOFOLLOW, 0], ['fstat', 'r'], ['read', 'r', 1], ['close', 'r'],
       ['open', 's', 'f', O_PATH | O_WRONLY | O_TRUNC, 0], ['fstat', 's'], ['close', 's'],
+    ],
+  },
+  {
+    name: 'open flag corner cases',
+    setup: [['open', 'f', 'f', O_CREAT | O_WRONLY, 0o644], ['write', 'f', 'abcdef'], ['close', 'f'], ['mkdir', 'd', 0o755]],
+    ops: [
+      ['open', 'a', 'new', O_CREAT | O_DIRECTORY | O_RDONLY, 0o755], ['stat', 'new'], ['open', 'b', 'd', O_CREAT | O_DIRECTORY | O_RDONLY, 0o755],
+      ['open', 'c', 'f', O_RDONLY | O_TRUNC, 0], ['stat', 'f'], ['write', 'f', 'x'],
+      ['open', 'w', 'f', O_WRONLY | O_APPEND, 0], ['write', 'w', 'xyz'], ['lseek', 'w', 0, SEEK_CUR], ['close', 'w'],
+      ['open', 'e', 'd', O_CREAT | O_EXCL | O_RDONLY, 0o644], ['open', 'g', 'd/', O_CREAT | O_RDONLY, 0o644],
+      ['open', 'h', 'f', 3, 0], ['read', 'h', 1], ['write', 'h', 'q'], ['close', 'h'],
+      ['open', 'i', 'd', O_RDONLY | 0x4000000, 0], ['open', 'j', 'f', O_RDWR | 0o40000, 0],
     ],
   },
   {
