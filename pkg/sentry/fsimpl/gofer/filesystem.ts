@@ -130,7 +130,7 @@ filesystem.prototype.sync = async function sync(this: filesystem, ctx: Context):
   // handles (so they won't be synced by the above).
   for (const sffd of sffds) {
     try {
-      await sffd.sync(ctx, true /* forFilesystemSync */);
+      await sffd.syncFD(ctx, true /* forFilesystemSync */);
     } catch (err) {
       if (retErr === null) retErr = err;
     } finally {

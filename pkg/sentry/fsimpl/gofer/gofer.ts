@@ -456,6 +456,13 @@ function checkAddress(a: string): string {
   return a;
 }
 
+/** specialFileFDLike is what filesystem needs of special_file.ts's specialFileFD. */
+export interface specialFileFDLike {
+  readonly vfsfd: vfs.FileDescription;
+  readonly handle: handle;
+  syncFD(ctx: Context, forFilesystemSync: boolean): Promise<void>;
+}
+
 /**
  * filesystem implements vfs.FilesystemImpl. The path operations are added to
  * its prototype by filesystem.ts (Go defines methods of one type in several
@@ -504,7 +511,7 @@ export class filesystem {
    * contains all open specialFileFDs. (gVisor: protected by syncMu.)
    */
   readonly syncableDentries = new Set<dentry>();
-  readonly specialFileFDs = new Set<{ sync(ctx: Context, forFilesystemSync: boolean): Promise<void>; vfsfd: vfs.FileDescription; handle: handle }>();
+  readonly specialFileFDs = new Set<specialFileFDLike>();
 
   /**
    * inoByQIDPath maps previously-observed QID.Paths to inode numbers

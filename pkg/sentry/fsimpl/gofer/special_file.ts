@@ -231,11 +231,7 @@ export function newSpecialFileFD(h: handle, mnt: vfs.Mount, d: dentry, flags: nu
   const fd = new specialFileFD(h, ftype);
   fd.lockFD.init(d.locks);
   fd.vfsfd.init(fd, flags, mnt, d.vfsd, { denyPRead: !fd.seekable, denyPWrite: !fd.seekable });
-  d.fs.specialFileFDs.add({
-    vfsfd: fd.vfsfd,
-    handle: fd.handle,
-    sync: (ctx: Context, forFilesystemSync: boolean) => fd.syncFD(ctx, forFilesystemSync),
-  });
+  d.fs.specialFileFDs.add(fd);
   return fd;
 }
 

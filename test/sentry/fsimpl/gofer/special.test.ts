@@ -44,8 +44,12 @@ test('mknod S_IFIFO: a named pipe on the server, opened through its 9P handle', 
   t.is(buf.subarray(0, 17).toString(), 'through the gofer');
   t.is(await errnoOf(r.seek(ctx, 0, linux.SEEK_SET)), 'ESPIPE');
   t.is(await errnoOf(r.pread(ctx, buf, 0)), 'ESPIPE');
+  t.is(env.fs.specialFileFDs.size, 2);
+  await vfsObj.syncAllFilesystems(ctx);
   r.decRef(ctx);
   w.decRef(ctx);
+  t.is(env.fs.specialFileFDs.size, 0, 'released special FDs are forgotten');
+  await vfsObj.syncAllFilesystems(ctx);
   await leakCheck(t, env);
 });
 
