@@ -475,6 +475,10 @@ dentry.prototype.open = async function open(
   const impl = this.inode.impl;
   // Linux's may_open checks the file type before the permission bits
   // (gVisor checks permissions first).
+  if (impl instanceof symlink) {
+    // Can't open symlinks without O_PATH (gvisor.dev/issue/2782).
+    throw syserror.ELOOP;
+  }
   if (impl instanceof directory && (ats & vfs.MayWrite) !== 0) {
     // Can't open directories writably.
     throw syserror.EISDIR;
@@ -512,10 +516,6 @@ dentry.prototype.open = async function open(
     fd.lockFD.init(this.inode.locks);
     fd.vfsfd.init(fd, opts.flags, rp.mount(), this.vfsd, { allowDirectIO: true });
     return fd.vfsfd;
-  }
-  if (impl instanceof symlink) {
-    // Can't open symlinks without O_PATH (gvisor.dev/issue/2782).
-    throw syserror.ELOOP;
   }
   if (impl instanceof namedPipe) {
     return impl.open(ctx, rp.mount(), this.vfsd, opts.flags, this.inode.locks);
