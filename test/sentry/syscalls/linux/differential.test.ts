@@ -135,6 +135,31 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'set-ID bits: chown and chmod as root',
+    setup: [['open', 'f', 'f', O_CREAT | O_WRONLY, 0o644], ['close', 'f'], ['mkdir', 'd', 0o755]],
+    ops: [
+      ['chmod', 'f', 0o6755], ['stat', 'f'], ['chown', 'f', 1, 1], ['stat', 'f'], ['chmod', 'f', 0o6745], ['chown', 'f', -1, 2],
+      ['stat', 'f'], ['chmod', 'd', 0o2755], ['mkdir', 'd/sub', 0o755], ['stat', 'd/sub'], ['chown', 'd', 5, 5],
+      ['open', 'g', 'd/file', O_CREAT | O_WRONLY, 0o644], ['close', 'g'], ['stat', 'd/file'], ['stat', 'd'],
+      ['chmod', 'f', 0o7777], ['lchown', 'f', 0, 0], ['stat', 'f'],
+    ],
+  },
+  {
+    name: 'set-ID bits as an unprivileged owner: write, truncate and chmod clear or refuse them',
+    asUser: true,
+    setup: [
+      ['mkdir', 'mine', 0o777], ['chown', 'mine', NOBODY, NOBODY], ['open', 'f', 'mine/s', O_CREAT | O_WRONLY, 0o644],
+      ['close', 'f'], ['chown', 'mine/s', NOBODY, NOBODY], ['chmod', 'mine/s', 0o6755],
+      ['open', 'g', 'mine/t', O_CREAT | O_WRONLY, 0o644], ['close', 'g'], ['chown', 'mine/t', NOBODY, 0], ['chmod', 'mine/t', 0o6755],
+    ],
+    ops: [
+      ['stat', 'mine/s'], ['open', 'w', 'mine/s', O_WRONLY, 0], ['write', 'w', 'x'], ['close', 'w'], ['stat', 'mine/s'],
+      ['chmod', 'mine/s', 0o6755], ['stat', 'mine/s'], ['truncate', 'mine/s', 0], ['stat', 'mine/s'],
+      ['stat', 'mine/t'], ['chmod', 'mine/t', 0o2755], ['stat', 'mine/t'], ['chown', 'mine/t', -1, NOBODY], ['stat', 'mine/t'],
+      ['mkdir', 'mine/sgid', 0o777], ['chmod', 'mine/sgid', 0o2777], ['stat', 'mine/sgid'],
+    ],
+  },
+  {
     name: 'rename edge cases',
     setup: [
       ['open', 'f', 'f', O_CREAT | O_WRONLY, 0o644], ['close', 'f'], ['link', 'f', 'f2'],
