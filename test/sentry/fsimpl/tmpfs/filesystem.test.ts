@@ -597,3 +597,30 @@ test('read-only mounts: every change is EROFS (in Linux\'s order), reads and sta
   t.is(await readFile(env, 'ro/f'), 'data');
   t.is((await stat()).atime.sec * 1e9 + (await stat()).atime.nsec, before.atime.sec * 1e9 + before.atime.nsec, 'no atime update on a read-only mount');
 });
+
+test('inotify on a file: IN_ATTRIB for a link or an unlink, IN_DELETE_SELF and IN_IGNORED once the last link and reference go', async (t) => {
+  const env = await newTmpfsRoot(t);
+  const { ctx, creds, vfsObj } = env;
+  await writeFile(env, 'f', 'x');
+  const ino = vfs.newInotifyFD(ctx, vfsObj, IN_NONBLOCK);
+  t.teardown(() => ino.decRef(ctx));
+  await vfs.addWatchAt(ctx, vfsObj, creds, ino, env.pop('f'), IN_ALL_EVENTS);
+  const drain = async () => {
+    const buf = Buffer.alloc(4096);
+    try {
+      return parseInotifyEvents(buf.subarray(0, await ino.read(ctx, buf))).map((e) => e.mask);
+    } catch {
+      return [];
+    }
+  };
+  await vfsObj.linkAt(ctx, creds, env.pop('f'), env.pop('g'));
+  t.deepEqual(await drain(), [IN_ATTRIB]);
+  await vfsObj.unlinkAt(ctx, creds, env.pop('f'));
+  t.deepEqual(await drain(), [IN_ATTRIB], 'one link left');
+  const fd = await openAt(env, 'g', linux.O_RDONLY);
+  await drain();
+  await vfsObj.unlinkAt(ctx, creds, env.pop('g'));
+  t.deepEqual(await drain(), [IN_ATTRIB], 'an open file description keeps the inode');
+  fd.decRef(ctx);
+  t.deepEqual(await drain(), [0x400 /* IN_DELETE_SELF */, 0x8000 /* IN_IGNORED */]);
+});
