@@ -9,7 +9,7 @@
 
 import test from 'ava';
 import {
-  O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, RENAME_NOREPLACE,
+  O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, RENAME_NOREPLACE,
   S_IFBLK, S_IFDIR, S_IFIFO, S_IFREG, SEEK_CUR, SEEK_END, SEEK_SET, XATTR_CREATE, XATTR_REPLACE,
 } from '../../../../pkg/abi/linux/file';
 import { errnoName } from '../../../../pkg/abi/linux/errors';
@@ -157,6 +157,17 @@ const cases: Case[] = [
       ['chmod', 'mine/s', 0o6755], ['stat', 'mine/s'], ['truncate', 'mine/s', 0], ['stat', 'mine/s'],
       ['stat', 'mine/t'], ['chmod', 'mine/t', 0o2755], ['stat', 'mine/t'], ['chown', 'mine/t', -1, NOBODY], ['stat', 'mine/t'],
       ['mkdir', 'mine/sgid', 0o777], ['chmod', 'mine/sgid', 0o2777], ['stat', 'mine/sgid'],
+    ],
+  },
+  {
+    name: 'FIFOs: non-blocking opens, data, EOF, ENXIO without readers',
+    setup: [['mknod', 'fifo', S_IFIFO | 0o666]],
+    ops: [
+      ['open', 'w0', 'fifo', O_WRONLY | O_NONBLOCK, 0], ['open', 'r', 'fifo', O_RDONLY | O_NONBLOCK, 0], ['read', 'r', 4],
+      ['open', 'w', 'fifo', O_WRONLY | O_NONBLOCK, 0], ['write', 'w', 'data'], ['read', 'r', 2], ['read', 'r', 10],
+      ['read', 'r', 10], ['fstat', 'w'], ['lseek', 'r', 0, SEEK_SET], ['close', 'w'], ['read', 'r', 10], ['close', 'r'],
+      ['open', 'rw', 'fifo', O_RDWR | O_NONBLOCK, 0], ['write', 'rw', 'xy'], ['read', 'rw', 5], ['close', 'rw'],
+      ['truncate', 'fifo', 0], ['stat', 'fifo'],
     ],
   },
   {
