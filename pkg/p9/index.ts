@@ -1,6 +1,6 @@
 // Package p9 is a 9P2000.L implementation (gVisor pkg/p9): the codec
 // (p9, buffer, messages, version, transport), the server (file, server,
-// path_tree) and the client (client, client_file).
+// path_tree, handlers) and the client (client, client_file).
 export * from './p9';
 export { buffer, encoder, ErrBadMessage, ErrNoValidMessage } from './buffer';
 export * from './messages';
@@ -15,3 +15,7 @@ export * from './path_tree';
 // DefaultMultiGetAttr, for a File); the package-level name is file.ts's.
 export { defaultMultiGetAttr } from './file';
 export { defaultMultiGetAttr as clientDefaultMultiGetAttr } from './client_file';
+// handlers.ts: only gVisor's exported helpers (and the Tversion minimum);
+// its handler table is the server's business. DefaultMessageSize is
+// transport.ts's, which client.ts re-exports: one symbol, no clash.
+export { CanOpen, checkSafeName, minimumMessageSize } from './handlers';

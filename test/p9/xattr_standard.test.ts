@@ -9,7 +9,10 @@ import * as linux from '../../pkg/abi/linux';
 import { Errno } from '../../pkg/abi/linux/errors';
 import * as syserror from '../../pkg/syserror/syserror';
 import { Client } from '../../pkg/p9/client';
-import type { Server } from '../../pkg/p9/server';
+import * as p9 from '../../pkg/p9';
+import { defaultMultiGetAttr } from '../../pkg/p9/file';
+import { CanOpen, checkSafeName } from '../../pkg/p9/handlers';
+import { Server, fidRef } from '../../pkg/p9/server';
 import type { ClientFile } from '../../pkg/p9/client_file';
 import {
   Message,
@@ -273,4 +276,18 @@ test('Tclunk of a Txattrcreate fid answers setxattr(2)/removexattr(2) errors: EE
     t.is(x.get(k.name), k.after, label);
     t.is(await rpcErr(c, new Tclunk(2)), Errno.EBADF, label);
   }
+});
+
+// --- the package index --------------------------------------------------------
+
+test('pkg/p9/index.ts exports the server side (file, server, path_tree) and handlers.ts helpers', (t) => {
+  t.is(p9.Server, Server);
+  t.is(p9.fidRef, fidRef);
+  t.is(p9.xattrCreate, 'create');
+  t.is(typeof p9.newPathNode, 'function');
+  t.is(typeof p9.walkGetAttrOne, 'function');
+  t.is(p9.checkSafeName, checkSafeName);
+  t.is(p9.CanOpen, CanOpen);
+  t.true(p9.CanOpen(p9.ModeRegular));
+  t.is(p9.defaultMultiGetAttr, defaultMultiGetAttr);
 });
