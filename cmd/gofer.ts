@@ -37,9 +37,8 @@ options:
   --fd N             serve one connection on the inherited socket fd N and
                      exit when that client goes away
   --ro               read-only: every mutation fails with EROFS
-  --msize N          largest 9P message, in bytes (default 1048576). NOT YET
-                     APPLIED: pkg/p9's Server has no msize option, so the
-                     gofer always negotiates min(client's msize, 1 MiB)
+  --msize N          largest 9P message the gofer agrees to, in bytes
+                     (4096 to 1048576, the default)
   -h, --help         this text
 
 On --listen, the address actually bound is printed on stdout as
@@ -100,8 +99,8 @@ function parse(argv: string[]): options | null {
   }
   let msize = 1 << 20;
   if (values.msize !== undefined) {
-    if (!/^[0-9]+$/.test(values.msize) || Number(values.msize) < 4096 || Number(values.msize) > 0xffffffff) {
-      throw new UsageError(`--msize ${values.msize}: want a number of bytes >= 4096`);
+    if (!/^[0-9]+$/.test(values.msize) || Number(values.msize) < 4096 || Number(values.msize) > 1 << 20) {
+      throw new UsageError(`--msize ${values.msize}: want a number of bytes from 4096 to 1048576`);
     }
     msize = Number(values.msize);
   }
@@ -152,9 +151,8 @@ async function main(): Promise<void> {
   const attacher: Attacher = {
     attach: () => newAttachPoint(root, conf).attach(),
   };
-  const server = new Server(attacher);
-  log.infof('serving %s (ro=%s) on %s', root, conf.roMount, formatAddress(address));
-  if (msize !== 1 << 20) log.warningf('--msize %d is not applied: the p9 server negotiates up to 1 MiB', msize);
+  const server = new Server(attacher, { maxMessageSize: msize });
+  log.infof('serving %s (ro=%s, msize<=%d) on %s', root, conf.roMount, msize, formatAddress(address));
 
   let stopping = false;
   const stop = (sig: string): void => {

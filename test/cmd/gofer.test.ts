@@ -103,11 +103,11 @@ test('--listen unix: serves our client; SIGTERM stops it cleanly and removes the
   await client2.close();
 });
 
-test('--fd N serves one connection on an inherited socket and exits when the client goes away', async (t) => {
+test('--fd N serves one connection on an inherited socket and exits when the client goes away; --msize caps the msize', async (t) => {
   const root = tree(t);
   // Node gives a child's extra 'pipe' stdio entries as one end of a Unix
   // socketpair: fd 3 in the gofer.
-  const proc = child_process.spawn(process.execPath, ['-r', tsNode, goferTS, '--root', root, '--fd', '3', '--ro'], {
+  const proc = child_process.spawn(process.execPath, ['-r', tsNode, goferTS, '--root', root, '--fd', '3', '--ro', '--msize', '8192'], {
     stdio: ['ignore', 'ignore', 'inherit', 'pipe'],
   });
   t.teardown(() => {
@@ -115,7 +115,8 @@ test('--fd N serves one connection on an inherited socket and exits when the cli
   });
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const sock = proc.stdio[3] as net.Socket;
-  const client = await Client.connect(sock);
+  const client = await Client.connect(sock, { msize: 65536 });
+  t.is(client.messageSize, 8192, '--msize caps what Tversion agrees to');
   const r = await client.attach('/', 0);
   const [, f] = await r.walk(['a.txt']);
   await f.open(ReadOnly);

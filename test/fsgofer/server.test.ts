@@ -258,6 +258,15 @@ test('xattrs through Txattrwalk/Txattrcreate (plain 9P2000.L client)', async (t)
   t.deepEqual([...(await f.listXattr(0))], ['user.k']);
   await f.removeXattr('user.k');
   await t.throwsAsync(f.getXattr('user.k', 0), { is: syserror.ENODATA });
+  // Linux's errors come through the standard path too.
+  await t.throwsAsync(f.setXattr('user.n', 'v', linux.XATTR_REPLACE), { is: syserror.ENODATA });
+  await f.setXattr('user.n', 'v\u0000\u00ff', linux.XATTR_CREATE);
+  await t.throwsAsync(f.setXattr('user.n', 'w', linux.XATTR_CREATE), { is: syserror.EEXIST });
+  t.is(await f.getXattr('user.n', 0), 'v\u0000\u00ff');
+  await t.throwsAsync(f.getXattr('user.n', 1), { is: syserror.ERANGE });
+  await t.throwsAsync(f.setXattr('trusted.n', 'v', 0), { is: syserror.EOPNOTSUPP });
+  const l = await walk1(root, 'symlink');
+  await t.throwsAsync(l.setXattr('user.n', 'v', 0), { is: syserror.EPERM });
 });
 
 test('locks: Tlock/Tgetlock are host OFD locks; a conflict answers Blocked', async (t) => {
