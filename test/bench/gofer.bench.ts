@@ -16,6 +16,8 @@
 // Runnable directly after `npm run build`: node dist/test/bench/gofer.bench.js
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 
 import * as linux from '../../pkg/abi/linux';
 import { background, type Context } from '../../pkg/context';
@@ -161,6 +163,30 @@ async function rttBench(g: { address: string }, n: number): Promise<void> {
   }
 }
 
+function gc(): void {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+}
+
+async function memoryBench(g: { address: string; root: string }, n: number): Promise<void> {
+  const dir = path.join(g.root, 'mem');
+  fs.mkdirSync(dir);
+  for (let i = 0; i < n; i++) fs.writeFileSync(path.join(dir, `m${i}`), '');
+  const e = await mount(g.address, `dentry_cache_limit=${n + 10}`);
+  try {
+    await e.vfsObj.statAt(e.ctx, e.creds, e.pop('mem'), {});
+    gc();
+    const h0 = process.memoryUsage().heapUsed;
+    for (let i = 0; i < n; i++) await e.vfsObj.statAt(e.ctx, e.creds, e.pop(`mem/m${i}`), {});
+    gc();
+    const per = (process.memoryUsage().heapUsed - h0) / n;
+    console.log(`${'memory per cached dentry'.padEnd(46)} ${per.toFixed(0)} bytes (goal <= 1024; inoByQIDPath included)`);
+  } finally {
+    e.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function run(): Promise<void> {
   const g = await startGofer();
   try {
@@ -172,6 +198,7 @@ export async function run(): Promise<void> {
     await createBench(g, 500);
     await readdirBench(g, 10000);
     await readdirBench(g, 40000);
+    await memoryBench(g, 5000);
   } finally {
     await g.close();
   }

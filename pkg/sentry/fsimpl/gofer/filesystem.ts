@@ -578,7 +578,7 @@ filesystem.prototype.doCreateAt = async function doCreateAt(
           parent.dirents = null;
           let ev = IN_CREATE;
           if (dir) ev |= IN_ISDIR;
-          parent.inode.watches.notify(ctx, name, ev, 0, vfs.InodeEvent, false /* unlinked */);
+          parent.inode.notify(ctx, name, ev, 0, vfs.InodeEvent, false /* unlinked */);
           return;
         }
         // No cached dentry exists; however, in InteropModeShared there might
@@ -596,7 +596,7 @@ filesystem.prototype.doCreateAt = async function doCreateAt(
         }
         let ev = IN_CREATE;
         if (dir) ev |= IN_ISDIR;
-        parent.inode.watches.notify(ctx, name, ev, 0, vfs.InodeEvent, false /* unlinked */);
+        parent.inode.notify(ctx, name, ev, 0, vfs.InodeEvent, false /* unlinked */);
       } finally {
         mnt.endWrite();
       }
@@ -798,11 +798,11 @@ async function unlinkChildLocked(
 
     // Generate inotify events for rmdir or unlink.
     if (dir) {
-      parent.inode.watches.notify(ctx, name, IN_DELETE | IN_ISDIR, 0, vfs.InodeEvent, true /* unlinked */);
+      parent.inode.notify(ctx, name, IN_DELETE | IN_ISDIR, 0, vfs.InodeEvent, true /* unlinked */);
     } else {
       // With hard links sharing watches, the child's own IN_ATTRIB goes to
       // the file's watches (Linux: the inode's).
-      vfs.inotifyRemoveChild(ctx, child !== null ? child.inode.watches : null, parent.inode.watches, name);
+      vfs.inotifyRemoveChild(ctx, child !== null ? child.inode.watchesOrNull() : null, parent.inode.watchesOrNull(), name);
     }
 
     if (child !== null) {
@@ -914,7 +914,7 @@ filesystem.prototype.linkAt = function linkAt(
     if (d.cachedMetadataAuthoritative()) {
       // Linux's v9fs refreshes the inode; its ctime changes on link(2).
       d.touchCtime();
-      d.inode.watches.notify(ctx, '', IN_ATTRIB, 0, vfs.InodeEvent, false /* unlinked */);
+      d.inode.notify(ctx, '', IN_ATTRIB, 0, vfs.InodeEvent, false /* unlinked */);
     }
   }, null);
 };
@@ -1302,7 +1302,7 @@ dentry.prototype.createAndOpenChildLocked = async function createAndOpenChildLoc
         throw err;
       }
     }
-    this.inode.watches.notify(ctx, name, IN_CREATE, 0, vfs.PathEvent, false /* unlinked */);
+    this.inode.notify(ctx, name, IN_CREATE, 0, vfs.PathEvent, false /* unlinked */);
     return childVFSFD;
   } finally {
     mnt.endWrite();
@@ -1462,7 +1462,7 @@ filesystem.prototype.renameAt = async function renameAt(
               newParent.incLinks();
             }
           }
-          vfs.inotifyRename(ctx, renamed.inode.watches, oldParent.inode.watches, newParent.inode.watches, oldName, newName, renamed.isDir());
+          vfs.inotifyRename(ctx, renamed.inode.watchesOrNull(), oldParent.inode.watchesOrNull(), newParent.inode.watchesOrNull(), oldName, newName, renamed.isDir());
         } finally {
           if (newParentLocked) newParent.dirMu.unlock();
         }

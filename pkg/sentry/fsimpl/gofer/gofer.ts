@@ -661,7 +661,7 @@ export class filesystem {
     victim.removeFromCacheLocked();
     // victim.refs may have become non-zero from an earlier path resolution
     // since it was inserted into fs.cachedDentries.
-    if (victim.refs === 0 && victim.watches().size() === 0) {
+    if (victim.refs === 0 && victim.inode.watchesSize() === 0) {
       if (victim.parent !== null) {
         // With renameMu locked for writing no task holds any dirMu (every
         // holder of a dirMu holds renameMu), so victim.parent.dirMu is free
@@ -778,11 +778,40 @@ export class inode {
   /** nlink counts the number of hard links to this file. */
   nlink = 0;
 
+  // locks and watches are allocated on first use: most cached files never
+  // have either, and they are the largest part of an idle dentry.
+  private _locks: vfs.FileLocks | null = null;
+  private _watches: vfs.Watches | null = null;
+
   /** locks are the file's advisory locks. */
-  readonly locks = new vfs.FileLocks();
+  get locks(): vfs.FileLocks {
+    return (this._locks ??= new vfs.FileLocks());
+  }
 
   /** watches are the inotify watches for this file. */
-  readonly watches = new vfs.Watches();
+  get watches(): vfs.Watches {
+    return (this._watches ??= new vfs.Watches());
+  }
+
+  /** watchesOrNull returns the watches if any were ever added (vfs.inotify* accept null). */
+  watchesOrNull(): vfs.Watches | null {
+    return this._watches;
+  }
+
+  /** watchesSize is watches.size(), without allocating them. */
+  watchesSize(): number {
+    return this._watches === null ? 0 : this._watches.size();
+  }
+
+  /** notify is watches.notify, without allocating them. */
+  notify(ctx: Context, name: string, events: number, cookie: number, et: vfs.EventType, unlinked: boolean): void {
+    if (this._watches !== null) this._watches.notify(ctx, name, events, cookie, et, unlinked);
+  }
+
+  /** handleDeletion is watches.handleDeletion, without allocating them. */
+  handleDeletion(ctx: Context): void {
+    if (this._watches !== null) this._watches.handleDeletion(ctx);
+  }
 
   /** dentries is the number of live dentries sharing this inode. */
   dentries = 0;
@@ -951,7 +980,11 @@ export class dentry implements vfs.DentryImpl {
    */
   cached = false;
 
-  readonly dirMu = new Mutex();
+  // dirMu and handleMu are allocated on first use (see inode.locks).
+  private _dirMu: Mutex | null = null;
+  get dirMu(): Mutex {
+    return (this._dirMu ??= new Mutex());
+  }
 
   /**
    * If this dentry represents a directory, children contains:
@@ -998,7 +1031,10 @@ export class dentry implements vfs.DentryImpl {
    * with handleMu locked, but cannot be closed until the dentry is
    * destroyed. readFD/writeFD/mmapFD are always -1 (no host fds).
    */
-  readonly handleMu = new RWMutex();
+  private _handleMu: RWMutex | null = null;
+  get handleMu(): RWMutex {
+    return (this._handleMu ??= new RWMutex());
+  }
   readFile: p9file = p9file.nil;
   writeFile: p9file = p9file.nil;
   readFD = -1;
@@ -1322,9 +1358,9 @@ export class dentry implements vfs.DentryImpl {
     // gVisor holds renameMu for reading so that d.parent and d.name are
     // stable; here the two reads below cannot interleave with a rename.
     if (this.parent !== null) {
-      this.parent.inode.watches.notify(ctx, this.name, events, cookie, et, this.isDeleted());
+      this.parent.inode.notify(ctx, this.name, events, cookie, et, this.isDeleted());
     }
-    this.inode.watches.notify(ctx, '', events, cookie, et, this.isDeleted());
+    this.inode.notify(ctx, '', events, cookie, et, this.isDeleted());
   }
 
   /**
@@ -1379,7 +1415,7 @@ export class dentry implements vfs.DentryImpl {
     // Deleted and invalidated dentries with zero references are no longer
     // reachable by path resolution and should be dropped immediately.
     if (this.vfsd.isDead()) {
-      if (this.isDeleted()) this.inode.watches.handleDeletion(ctx);
+      if (this.isDeleted()) this.inode.handleDeletion(ctx);
       this.removeFromCacheLocked();
       this.destroyLocked(ctx);
       return;
@@ -1389,7 +1425,7 @@ export class dentry implements vfs.DentryImpl {
     // new dentry is created for the same file in the future. Note that the
     // size of d.watches cannot concurrently transition from zero to
     // non-zero, because adding a watch requires holding a reference on d.
-    if (this.inode.watches.size() > 0) {
+    if (this.inode.watchesSize() > 0) {
       // As in the refs > 0 case, this is not strictly necessary.
       this.removeFromCacheLocked();
       return;

@@ -37,6 +37,10 @@ test('permissions: EACCES without search or write permission; open access modes 
   const fd = await openAt(env, 'public/ro', linux.O_RDONLY, 0o644, u.ctx, u.creds);
   fd.decRef(u.ctx);
   t.is(await errnoOf(vfsObj.unlinkAt(u.ctx, u.creds, env.pop('public/ro'))), 'EACCES');
+  // access(2): AccessAt checks the cached mode against other credentials.
+  await vfsObj.accessAt(u.ctx, u.creds, 4 /* MayRead */, env.pop('public/ro'));
+  t.is(await errnoOf(vfsObj.accessAt(u.ctx, u.creds, 2 /* MayWrite */, env.pop('public/ro'))), 'EACCES');
+  t.is(await errnoOf(vfsObj.accessAt(u.ctx, u.creds, 1 /* MayExec */, env.pop('private'))), 'EACCES');
   await leakCheck(t, env);
 });
 
