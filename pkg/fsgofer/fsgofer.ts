@@ -956,7 +956,19 @@ export class localFile implements File {
     checkName(newName);
     this.checkROMount();
     const targetFile = asLocalFile(target);
-    sc.linkat(targetFile.checkFile(), '', this.checkFile(), newName, linux.AT_EMPTY_PATH);
+    const fd = targetFile.checkFile();
+    try {
+      sc.linkat(fd, '', this.checkFile(), newName, linux.AT_EMPTY_PATH);
+    } catch (e) {
+      // Before Linux 6.10, AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH (ENOENT
+      // without it). A gofer that is not root then links the file through
+      // its /proc/self/fd magic link (linkat(2)'s documented alternative):
+      // it names the very inode this process holds. Not for symlinks, which
+      // a followed magic link must not be trusted to leave unresolved.
+      if (e !== syserror.ENOENT || targetFile.fileType === linux.S_IFLNK) throw e;
+      openProcSelfFD();
+      sc.linkat(procSelfFD, String(fd), this.checkFile(), newName, linux.AT_SYMLINK_FOLLOW);
+    }
   }
 
   /**
