@@ -182,7 +182,12 @@ async function main(): Promise<number> {
     const known = results.filter((r) => r.status === 'allowed');
     if (known.length > 0) {
       process.stdout.write(`\nknown differences (${mode}, allowlisted):\n`);
-      for (const r of known) process.stdout.write(`  ${r.case.name}: ${r.reason ?? ''}\n`);
+      const byReason = new Map<string, string[]>();
+      for (const r of known) byReason.set(r.reason ?? '', [...(byReason.get(r.reason ?? '') ?? []), r.case.name]);
+      for (const [reason, names] of byReason) {
+        const shown = values.verbose || names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`;
+        process.stdout.write(`  ${reason}\n    ${shown}\n`);
+      }
     }
     for (const r of results) all.push({ ...r, case: { ...r.case, name: modes.length > 1 ? `${mode}: ${r.case.name}` : r.case.name } });
   }
