@@ -25,7 +25,7 @@ import { namedPipe, newNamedPipe } from './named_pipe';
 import { newRegularFile, regularFile, regularFileFD, removePrivs } from './regular_file';
 import { newSocketFile, socketFile } from './socket_file';
 import { newSymlink, symlink } from './symlink';
-import { dentry, filesystem, globalStatfs, maxLinks, opathFD } from './tmpfs';
+import { dentry, filesystem, maxLinks, opathFD } from './tmpfs';
 
 declare module './tmpfs' {
   // The methods below, defined on filesystem.prototype.
@@ -279,9 +279,10 @@ filesystem.prototype.mkdirAt = function mkdirAt(
   return this.doCreateAt(ctx, rp, true /* dir */, (parentDir, name) => {
     const creds = rp.credentials();
     if (parentDir.inode.nlink === maxLinks) throw syserror.EMLINK;
-    parentDir.inode.incLinksLocked(); // from child's ".."
     const [kgid, mode] = childOwner(parentDir, creds, opts.mode & ~linux.S_IFMT, true);
+    // Created before the parent's link count changes: it may fail (ENOSPC).
     const childDir = newDirectory(this, creds.effectiveKUID, kgid, mode);
+    parentDir.inode.incLinksLocked(); // from child's ".."
     parentDir.insertChildLocked(childDir.dentry, name);
   });
 };
@@ -822,7 +823,7 @@ filesystem.prototype.statFSAt = async function statFSAt(
   if (!this.mu.tryRLock()) await this.mu.rLock();
   try {
     resolveLocked(ctx, rp);
-    return globalStatfs();
+    return this.statfs();
   } finally {
     this.mu.rUnlock();
   }

@@ -23,9 +23,10 @@ export class regularFile {
    * data holds the file's contents and size (gVisor: data, size; both
    * protected by dataMu there, which only guards synchronous code).
    */
-  readonly data = new fileData();
+  readonly data: fileData;
 
   constructor(fs: filesystem, kuid: KUID, kgid: KGID, mode: number) {
+    this.data = new fileData(fs.pages);
     this.inode = new inode(this, fs, kuid, kgid, linux.S_IFREG | mode);
     this.inode.nlink = 1; // from parent directory
   }
@@ -283,6 +284,16 @@ export const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
 export const MAX_PAGES = 1 << 20;
 
 /**
+ * pageAccount counts the pages a filesystem's regular files hold, against
+ * its size= limit (max, in pages; Infinity without one). (gVisor at
+ * dbe41765 has no size limit, see tmpfs.ts.)
+ */
+export class pageAccount {
+  used = 0;
+  max = Infinity;
+}
+
+/**
  * fileData is the contents of a regular file: the part of gVisor's
  * regularFile that is fsutil.FileRangeSet over pgalloc.MemoryFile (data maps
  * file offsets to pages of the memory file).
@@ -301,8 +312,12 @@ export class fileData {
   /** size is the file size in bytes. */
   size = 0;
 
+  /** account counts the pages of every file of the filesystem (the size= limit). */
+  constructor(readonly account: pageAccount = new pageAccount()) {}
+
   /** dropAll releases every page (gVisor: data.DropAll). */
   dropAll(): void {
+    this.account.used -= this.pages.size;
     this.pages.clear();
   }
 
@@ -353,6 +368,12 @@ export class fileData {
       const n = Math.min(PAGE_SIZE - pgoff, end - pos);
       let page = this.pages.get(idx);
       if (!page) {
+        if (page === undefined) {
+          // A new page: past the filesystem's size limit the write stops
+          // there (shmem_write_begin: ENOSPC for that page).
+          if (this.account.used >= this.account.max) break;
+          this.account.used++;
+        }
         page = Buffer.alloc(PAGE_SIZE);
         this.pages.set(idx, page);
       }
@@ -360,7 +381,8 @@ export class fileData {
       done += n;
       pos += n;
     }
-    if (end > this.size) this.size = end;
+    if (done === 0 && src.length !== 0) throw syserror.ENOSPC;
+    if (pos > this.size) this.size = pos;
     return done;
   }
 
@@ -394,11 +416,14 @@ export class fileData {
     let missing = 0;
     for (let idx = first; idx <= last; idx++) {
       if (!this.pages.has(idx)) missing++;
-      if (this.pages.size + missing > MAX_PAGES) throw syserror.ENOSPC;
+      if (this.pages.size + missing > MAX_PAGES || this.account.used + missing > this.account.max) {
+        throw syserror.ENOSPC;
+      }
     }
     for (let idx = first; idx <= last; idx++) {
       if (!this.pages.has(idx)) this.pages.set(idx, null);
     }
+    this.account.used += missing;
   }
 
   /** dropRange zeroes [start, end) (end may be Infinity), releasing whole pages. */
@@ -408,6 +433,7 @@ export class fileData {
     for (const [idx, page] of this.pages) {
       if (idx >= firstWhole && idx < endWhole) {
         this.pages.delete(idx);
+        this.account.used--;
         continue;
       }
       if (page === null) continue;

@@ -16,6 +16,7 @@
 // locks are left out (each place says so). Every operation takes fs.mu with
 // tryLock/tryRLock first, so an uncontended operation never waits a tick.
 
+import * as os from 'node:os';
 import * as linux from '../../../abi/linux';
 import { STATX_ATIME, STATX_BLOCKS, STATX_CTIME, STATX_GID, STATX_INO, STATX_MODE, STATX_MTIME, STATX_NLINK,
   STATX_SIZE, STATX_TYPE, STATX_UID, TMPFS_MAGIC, UNNAMED_MAJOR, newStatfs, newStatx, type Statfs, type Statx,
@@ -117,6 +118,23 @@ export class FilesystemType implements vfs.FilesystemType {
       }
       rootKGID = kgid;
     }
+    // size=, nr_blocks= and nr_inodes= (Linux's shmem_parse_one; gVisor at
+    // dbe41765 rejects them): 0 means no limit.
+    let maxPages = Infinity;
+    let maxInodes = Infinity;
+    for (const [key, percentOK] of [['size', true], ['nr_blocks', false], ['nr_inodes', false]] as const) {
+      const str = mopts.get(key);
+      if (str === undefined) continue;
+      mopts.delete(key);
+      const v = memparse(str, percentOK);
+      if (v === null) {
+        log.warningf('tmpfs.FilesystemType.getFilesystem: invalid %s: %s', key, str);
+        throw syserror.EINVAL;
+      }
+      const n = key === 'size' ? Math.ceil(v / vfs.PageSize) : v;
+      if (key === 'nr_inodes') maxInodes = n === 0 ? Infinity : n;
+      else maxPages = n === 0 ? Infinity : n;
+    }
     if (mopts.size !== 0) {
       log.warningf('tmpfs.FilesystemType.getFilesystem: unknown options: %o', [...mopts.keys()]);
       throw syserror.EINVAL;
@@ -124,6 +142,8 @@ export class FilesystemType implements vfs.FilesystemType {
 
     const devMinor = vfsObj.getAnonBlockDevMinor();
     const fs = new filesystem(realtimeClock, devMinor);
+    fs.pages.max = maxPages;
+    fs.inodes.max = maxInodes;
     fs.vfsfs.init(vfsObj, newFSType, fs);
 
     let root: dentry;
@@ -182,6 +202,15 @@ export class filesystem {
 
   nextInoMinusOne = 0;
 
+  /**
+   * pages counts the pages of all regular files against the size= mount
+   * option; inodes counts inodes against nr_inodes= (Linux's
+   * shmem_sb_info.max_blocks/max_inodes; gVisor at dbe41765 rejects both
+   * options).
+   */
+  readonly pages = new pageAccount();
+  readonly inodes = new pageAccount();
+
   root!: dentry;
 
   constructor(
@@ -205,6 +234,23 @@ export class filesystem {
 
   newDentry(i: inode): dentry {
     return new dentry(i);
+  }
+
+  /**
+   * statfs returns globalStatfs, with the size= and nr_inodes= limits and
+   * their use when the mount has them (Linux's shmem_statfs).
+   */
+  statfs(): Statfs {
+    const s = globalStatfs();
+    if (this.pages.max !== Infinity) {
+      s.blocks = this.pages.max;
+      s.blocksFree = s.blocksAvailable = Math.max(0, this.pages.max - this.pages.used);
+    }
+    if (this.inodes.max !== Infinity) {
+      s.files = this.inodes.max;
+      s.filesFree = Math.max(0, this.inodes.max - this.inodes.used);
+    }
+    return s;
   }
 }
 
@@ -390,6 +436,9 @@ export class inode {
 
   constructor(readonly impl: inodeImpl, readonly fs: filesystem, kuid: KUID, kgid: KGID, mode: number) {
     if ((mode & linux.S_IFMT) === 0) throw new Error('file type is required in FileMode');
+    // shmem_reserve_inode: past nr_inodes, ENOSPC.
+    if (fs.inodes.used >= fs.inodes.max) throw syserror.ENOSPC;
+    fs.inodes.used++;
     this.mode = mode;
     this.uid = kuid;
     this.gid = kgid;
@@ -443,6 +492,7 @@ export class inode {
   decRef(ctx: Context): void {
     if (--this.refs > 0) return;
     if (this.refs < 0) throw new Error('tmpfs.inode.decRef() with no references');
+    this.fs.inodes.used--;
     this.watches.handleDeletion(ctx);
     if (this.impl instanceof regularFile) {
       // Release memory used by regFile to store data. Since regFile is no
@@ -721,6 +771,24 @@ export function statxTimestampToNsecCapped(ts: StatxTimestamp): bigint {
   return ns;
 }
 
+/**
+ * memparse parses a size as Linux's memparse does for tmpfs options: digits
+ * with an optional k, m, g, t, p or e suffix (either case), or, if
+ * percentOK, a percentage of the memory (size=50%). null if invalid.
+ */
+function memparse(s: string, percentOK: boolean): number | null {
+  const m = /^([0-9]+)([kKmMgGtTpPeE%]?)$/.exec(s);
+  if (m === null) return null;
+  const v = Number(m[1]);
+  if (m[2] === '%') {
+    if (!percentOK || v > 100) return null;
+    return Math.floor((os.totalmem() * v) / 100);
+  }
+  const shift = ' kmgtpe'.indexOf((m[2] ?? '').toLowerCase() || ' ') * 10;
+  const r = v * 2 ** shift;
+  return Number.isSafeInteger(r) ? r : null;
+}
+
 /** parseUint is strconv.ParseUint(s, base, 32): null unless s is all digits of base and fits 32 bits. */
 function parseUint(s: string, base: 8 | 10): number | null {
   const re = base === 8 ? /^[0-7]+$/ : /^[0-9]+$/;
@@ -766,7 +834,7 @@ export abstract class fileDescription extends vfs.FileDescriptionDefaultImpl {
 
   /** statFS implements vfs.FileDescriptionImpl.statFS. */
   override async statFS(_ctx: Context): Promise<Statfs> {
-    return globalStatfs();
+    return this.filesystem().statfs();
   }
 
   /** listXattr implements vfs.FileDescriptionImpl.listXattr. */
@@ -902,7 +970,7 @@ const log = logger('gvisor:vfs:tmpfs');
 import { deviceFile } from './device_file';
 import { directory, newDirectory } from './directory';
 import { namedPipe } from './named_pipe';
-import { newRegularFile, regularFile, removePrivs } from './regular_file';
+import { newRegularFile, pageAccount, regularFile, removePrivs } from './regular_file';
 import { socketFile } from './socket_file';
 import { newSymlink, symlink } from './symlink';
 import './filesystem';

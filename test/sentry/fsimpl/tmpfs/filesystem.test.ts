@@ -474,10 +474,15 @@ test('reference counts: after closing every file and dropping the mount, every i
   walk(env.root.dentry().impl as dentry);
   inodes.add((fd.dentry().impl as dentry).inode);
   t.is(inodes.size, 7); // root, a, b, f (= g), s, p, gone
+  const fs = (env.root.dentry().impl as dentry).inode.fs;
+  t.is(fs.inodes.used, 7);
+  t.is(fs.pages.used, 2);
   fd.decRef(ctx);
   dfd.decRef(ctx);
   leakCheck(t, env);
   t.deepEqual([...inodes].map((i) => i.refs), Array(7).fill(0));
+  t.is(fs.inodes.used, 0, 'every inode given back');
+  t.is(fs.pages.used, 0, 'every page given back');
 });
 
 test('check order as Linux (do_unlinkat, do_rmdir, do_renameat2, do_linkat), where gVisor at dbe41765 differs', async (t) => {

@@ -184,7 +184,7 @@ test('mount options: mode, uid, gid of the root; unknown or invalid options EINV
   t.is(st.gid, 1001);
   const def = await newTmpfsRoot(t);
   t.is((await def.vfsObj.statAt(def.ctx, def.creds, def.pop('/'), {})).mode, linux.S_IFDIR | 0o1777, 'default root mode is 01777');
-  for (const bad of ['mode=9', 'uid=x', 'size=1M', 'gid=']) {
+  for (const bad of ['mode=9', 'uid=x', 'size=1Q', 'nr_inodes=x', 'size=101%', 'nr_inodes=5%', 'bogus=1', 'gid=']) {
     await t.throwsAsync(newTmpfsRoot(t, bad), { code: 'EINVAL' }, bad);
   }
 });
@@ -200,4 +200,31 @@ test('O_NOATIME: reads leave atime; only the owner (or CAP_FOWNER) may ask for i
   t.is(nsOf((await fd.stat(ctx, {})).atime), nsOf(before.atime));
   const user = env.as(1000, 1000);
   t.is(await errnoOf(openAt(env, name, linux.O_RDONLY | linux.O_NOATIME, 0, user.ctx, user.creds)), 'EPERM');
+});
+
+// The same sequence on Linux 6.x (mount -t tmpfs -o size=16k,nr_inodes=4)
+// gives these results.
+test('size= and nr_inodes= limits: short writes then ENOSPC, fallocate ENOSPC, statfs counts, inodes', async (t) => {
+  const env = await newTmpfsRoot(t, 'size=16k,nr_inodes=4');
+  const { ctx, creds, vfsObj } = env;
+  const fd = await openAt(env, 'f', linux.O_CREAT | linux.O_RDWR, 0o644);
+  t.teardown(() => fd.decRef(ctx));
+  t.is(await fd.write(ctx, Buffer.alloc(20000, 'x')), 16384);
+  t.is(await errnoOf(fd.write(ctx, Buffer.from('y'))), 'ENOSPC');
+  let s = await vfsObj.statFSAt(ctx, creds, env.pop('/'));
+  t.deepEqual([s.blocks, s.blocksFree, s.blockSize, s.files, s.filesFree], [4, 0, 4096, 4, 2]);
+  const trunc = Object.assign(newStatx(), { mask: 0x200, size: 4096 });
+  await fd.setStat(ctx, { stat: trunc });
+  t.is((await fd.statFS(ctx)).blocksFree, 3);
+  t.is(await errnoOf(fd.allocate(ctx, 0, 0, 5 * 4096)), 'ENOSPC');
+  t.is(await errnoOf(fd.allocate(ctx, 0, 0, 3 * 4096)), 'ok');
+  const mkdir = (p: string) => errnoOf(vfsObj.mkdirAt(ctx, creds, env.pop(p), { mode: 0o755 }));
+  t.deepEqual([await mkdir('a'), await mkdir('b'), await mkdir('c')], ['ok', 'ok', 'ENOSPC']);
+  s = await vfsObj.statFSAt(ctx, creds, env.pop('/'));
+  t.is(s.filesFree, 0);
+  t.is((await vfsObj.statAt(ctx, creds, env.pop('/'), {})).nlink, 4, 'a failed mkdir leaves the parent\'s link count');
+  await vfsObj.rmdirAt(ctx, creds, env.pop('a'));
+  t.is(await mkdir('c'), 'ok', 'a removed inode is given back');
+  const big = await newTmpfsRoot(t, 'size=50%,nr_inodes=0');
+  t.true((await big.vfsObj.statFSAt(big.ctx, big.creds, big.pop('/'))).blocks > 0);
 });
