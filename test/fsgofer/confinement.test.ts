@@ -4,7 +4,7 @@
 // a real p9 server on a Unix socket and checks that base/outside (a sibling
 // with sentinel files whose atime would move on any read) is identical
 // before and after.
-import test, { ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import * as child_process from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -47,6 +47,9 @@ import {
 import * as syserror from '../../pkg/syserror/syserror';
 import { connect, rawConn, serve } from './_harness';
 import { layout, makeLayout, snapshot } from './_outside';
+import { rootSuite } from './_root';
+
+const test = rootSuite('test/fsgofer/confinement.test.ts');
 
 process.umask(0);
 

@@ -14,6 +14,7 @@ import * as syserror from '../../pkg/syserror/syserror';
 import { connect, serve } from './_harness';
 import { makeLayout, snapshot } from './_outside';
 
+
 process.umask(0);
 
 const goodNames = ['a', 'b', 'd', 'out', 'rel', 'up', 'secret', 'dir'];

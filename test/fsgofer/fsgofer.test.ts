@@ -1,7 +1,7 @@
 // Tests for pkg/fsgofer/fsgofer.ts driven directly (no server), in the
 // manner of gVisor's runsc/fsgofer/fsgofer_test.go: every operation against
 // a real temp directory, the result compared with what Node fs sees.
-import test, { ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -27,6 +27,9 @@ import {
   WriteOnly,
 } from '../../pkg/p9/p9';
 import * as syserror from '../../pkg/syserror/syserror';
+import { rootSuite } from './_root';
+
+const test = rootSuite('test/fsgofer/fsgofer.test.ts');
 
 // The gofer runs with umask 0 (runsc/cmd/gofer.go): modes arrive already
 // masked by the sandbox.

@@ -1,7 +1,7 @@
 // Every operation of the gofer end to end: our p9 client, a real p9 server
 // on a real Unix socket, pkg/fsgofer over a real temp directory; each result
 // compared with what Node fs sees on the host.
-import test, { ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -27,6 +27,9 @@ import {
 } from '../../pkg/p9/p9';
 import * as syserror from '../../pkg/syserror/syserror';
 import { connect, serve, served } from './_harness';
+import { rootSuite } from './_root';
+
+const test = rootSuite('test/fsgofer/server.test.ts');
 
 process.umask(0);
 

@@ -1,6 +1,6 @@
 // Tests for pkg/fsgofer/syscalls.ts: each wrapper against a real temp
 // directory, compared with what Node's fs sees on the host.
-import test from 'ava';
+
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,6 +8,9 @@ import * as path from 'node:path';
 import * as linux from '../../pkg/abi/linux';
 import * as sc from '../../pkg/fsgofer/syscalls';
 import * as syserror from '../../pkg/syserror/syserror';
+import { rootSuite } from './_root';
+
+const test = rootSuite('test/fsgofer/syscalls.test.ts');
 
 const DIR_FLAGS = linux.O_DIRECTORY | linux.O_RDONLY | linux.O_NOFOLLOW | linux.O_CLOEXEC;
 
