@@ -911,6 +911,11 @@ filesystem.prototype.linkAt = function linkAt(
 
     // Success!
     d.inode.nlink++;
+    // The file has several names now: later lookups of them share d's inode.
+    if (!this.inodeByQIDPath.has(d.qidPath)) {
+      d.inode.qidPath = d.qidPath;
+      this.inodeByQIDPath.set(d.qidPath, d.inode);
+    }
     if (d.cachedMetadataAuthoritative()) {
       // Linux's v9fs refreshes the inode; its ctime changes on link(2).
       d.touchCtime();
@@ -1281,6 +1286,7 @@ dentry.prototype.createAndOpenChildLocked = async function createAndOpenChildLoc
       if (read) child.readFile = openFile;
       if (write) child.writeFile = openFile;
       if (!read && !write) trackClunk(openFile.close(ctx));
+      else this.fs.syncableDentries.add(child);
     }
     // Insert the dentry into the tree.
     this.cacheNewChildLocked(child, name);

@@ -507,10 +507,15 @@ export class filesystem {
   readonly cachedDentries = new Set<dentry>();
 
   /**
-   * syncableDentries contains all non-synthetic dentries. specialFileFDs
+   * syncableDentries contains the dentries that hold open handles (gVisor:
+   * all non-synthetic dentries; without a page cache, a dentry with no
+   * handle has nothing to sync, and tracking only these keeps idle cached
+   * dentries small). remoteDentries counts live non-synthetic dentries.
+   * specialFileFDs
    * contains all open specialFileFDs. (gVisor: protected by syncMu.)
    */
   readonly syncableDentries = new Set<dentry>();
+  remoteDentries = 0;
   readonly specialFileFDs = new Set<specialFileFDLike>();
 
   /**
@@ -523,8 +528,9 @@ export class filesystem {
   lastIno = 0;
 
   /**
-   * inodeByQIDPath maps the QID path of every non-directory file with a
-   * dentry to its shared inode (hard links; our addition).
+   * inodeByQIDPath maps the QID path of every non-directory file known to
+   * have several links (nlink > 1 when its dentry was made, or linked by
+   * this client) to its shared inode (hard links; our addition).
    */
   readonly inodeByQIDPath = new Map<bigint, inode>();
 
@@ -601,7 +607,8 @@ export class filesystem {
       throw syserror.EIO;
     }
     let ino: inode | undefined;
-    if (ftype !== linux.S_IFDIR) {
+    const multiLink = ftype !== linux.S_IFDIR && mask.nLink && attr.nLink > 1;
+    if (multiLink) {
       ino = this.inodeByQIDPath.get(qidPath);
       if (ino !== undefined && ino.fileType() === ftype) {
         // Another name of the same file (a hard link): share its metadata.
@@ -614,10 +621,10 @@ export class filesystem {
       ino = new inode(this.inoFromQIDPath(qidPath), attr.mode, this.opts.dfltuid, this.opts.dfltgid);
       ino.qidPath = qidPath;
       ino.initFromP9Attrs(mask, attr);
-      if (ftype !== linux.S_IFDIR) this.inodeByQIDPath.set(qidPath, ino);
+      if (multiLink) this.inodeByQIDPath.set(qidPath, ino);
     }
     const d = new dentry(this, ino, file, qidPath);
-    this.syncableDentries.add(d);
+    this.remoteDentries++;
     return d;
   }
 
@@ -726,9 +733,8 @@ export class filesystem {
    * the special files' handles.
    */
   fidCount(): number {
-    let n = 0;
+    let n = this.remoteDentries;
     for (const d of this.syncableDentries) {
-      if (!d.file.isNil()) n++;
       if (!d.readFile.isNil()) n++;
       if (!d.writeFile.isNil() && d.writeFile !== d.readFile) n++;
     }
@@ -743,8 +749,11 @@ export class filesystem {
  * dentry metadata fields, protected by metadataMu.
  */
 export class inode {
-  /** metadataMu protects the fields below. */
-  readonly metadataMu = new Mutex();
+  /** metadataMu protects the fields below (allocated on first use, as locks). */
+  private _metadataMu: Mutex | null = null;
+  get metadataMu(): Mutex {
+    return (this._metadataMu ??= new Mutex());
+  }
 
   /** qidPath is the QID path the inode is registered under (-1n: synthetic). */
   qidPath = -1n;
@@ -1495,8 +1504,9 @@ export class dentry implements vfs.DentryImpl {
     if (!this.file.isNil()) {
       trackClunk(this.file.close(ctx));
       this.file = p9file.nil;
-      this.fs.syncableDentries.delete(this);
+      this.fs.remoteDentries--;
     }
+    this.fs.syncableDentries.delete(this);
     this.fs.liveDentries--;
     const ino = this.inode;
     if (--ino.dentries === 0 && this.fs.inodeByQIDPath.get(ino.qidPath) === ino) {
@@ -1636,6 +1646,7 @@ export class dentry implements vfs.DentryImpl {
         // update the file's metadata on the server.
         if (!oldReadFile.isNil()) trackClunk(oldReadFile.close(ctx));
         if (!oldWriteFile.isNil() && oldReadFile !== oldWriteFile) trackClunk(oldWriteFile.close(ctx));
+        this.fs.syncableDentries.add(this);
       }
     } finally {
       this.handleMu.unlock();
