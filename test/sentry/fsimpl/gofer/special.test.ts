@@ -9,7 +9,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as linux from '../../../../pkg/abi/linux';
 import * as vfs from '../../../../pkg/sentry/vfs';
-import { errnoOf, leakCheck, listDir, newGoferRoot, openAt } from './helpers';
+import { newAttachPoint } from '../../../../pkg/fsgofer/fsgofer';
+import type { File } from '../../../../pkg/p9/file';
+import { Server } from '../../../../pkg/p9/server';
+import * as syserror from '../../../../pkg/syserror/syserror';
+import { errnoOf, leakCheck, listDir, newGoferRoot, openAt, tmpDir } from './helpers';
 
 test('mknod S_IFSOCK: the server refuses (EPERM), so the socket is synthetic: listed, stat-able, unlinkable, bound', async (t) => {
   const env = await newGoferRoot(t);
@@ -119,5 +123,61 @@ test('sync: syncfs and fsync of open files succeed', async (t) => {
   fd.decRef(env.ctx);
   await env.vfsObj.syncAllFilesystems(env.ctx);
   t.pass();
+  await leakCheck(t, env);
+});
+
+/**
+ * noFIFOFile wraps a served File so that mknod of a named pipe fails with
+ * EPERM, as gofers that refuse pipes do (gVisor then makes a synthetic one).
+ */
+function noFIFOFile(f: File): File {
+  return new Proxy(f, {
+    get(target, prop, receiver) {
+      const v: unknown = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') return v;
+      const fn = v as (...a: unknown[]) => unknown;
+      if (prop === 'mknod') {
+        return async (name: string, mode: number, ...rest: unknown[]) => {
+          if ((mode & linux.S_IFMT) === linux.S_IFIFO) throw syserror.EPERM;
+          return fn.call(target, name, mode, ...rest);
+        };
+      }
+      if (prop === 'walk' || prop === 'walkGetAttr' || prop === 'create') {
+        return async (...a: unknown[]) => {
+          const r = (await fn.apply(target, a)) as unknown[];
+          const i = prop === 'create' ? 0 : 1;
+          const out = [...r];
+          out[i] = noFIFOFile(r[i] as File);
+          return out;
+        };
+      }
+      return fn.bind(target);
+    },
+  });
+}
+
+test('mknod S_IFIFO refused by the server (EPERM): a synthetic named pipe, in memory, with fifo(7) semantics', async (t) => {
+  const host = tmpDir(t, 'gofer-host-');
+  const server = new Server({ attach: async () => noFIFOFile(await newAttachPoint(host, { roMount: false }).attach()) });
+  const address = `unix:${path.join(tmpDir(t, 'gofer-sock-'), 'g.sock')}`;
+  await server.listen(address);
+  t.teardown(() => server.close());
+  const env = await newGoferRoot(t, { address, host });
+  const { ctx, creds, vfsObj } = env;
+  await vfsObj.mknodAt(ctx, creds, env.pop('p'), { mode: linux.S_IFIFO | 0o600 });
+  t.false(fs.existsSync(path.join(env.host, 'p')), 'not on the host');
+  t.is((await vfsObj.statAt(ctx, creds, env.pop('p'), {})).mode & linux.S_IFMT, linux.S_IFIFO);
+  // A non-blocking write-only open with no reader is ENXIO (fifo(7)).
+  t.is(await errnoOf(openAt(env, 'p', linux.O_WRONLY | linux.O_NONBLOCK)), 'ENXIO');
+  const r = await openAt(env, 'p', linux.O_RDONLY | linux.O_NONBLOCK);
+  const w = await openAt(env, 'p', linux.O_WRONLY);
+  t.is(await w.write(ctx, Buffer.from('in memory')), 9);
+  const buf = Buffer.alloc(32);
+  t.is(await r.read(ctx, buf), 9);
+  t.is(buf.subarray(0, 9).toString(), 'in memory');
+  r.decRef(ctx);
+  w.decRef(ctx);
+  await vfsObj.unlinkAt(ctx, creds, env.pop('p'));
+  t.is(await errnoOf(vfsObj.statAt(ctx, creds, env.pop('p'), {})), 'ENOENT');
   await leakCheck(t, env);
 });
