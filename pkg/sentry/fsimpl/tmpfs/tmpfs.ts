@@ -265,12 +265,14 @@ export function globalStatfs(): Statfs {
   s.blockSize = vfs.PageSize;
   s.fragmentSize = vfs.PageSize;
   s.nameLength = linux.NAME_MAX;
-  // tmpfs currently does not support configurable size limits. In Linux,
-  // such a tmpfs mount will return f_blocks == f_bfree == f_bavail == 0 from
-  // statfs(2). However, many applications treat this as having a size limit
-  // of 0. To work around this, claim to have a very large but non-zero size,
-  // chosen to ensure that BlockSize * Blocks does not overflow int64 (which
-  // applications may also handle incorrectly).
+  // For a tmpfs mounted without size= (gVisor at dbe41765 does not support
+  // one; filesystem.statfs() reports it when given). In Linux, such a tmpfs
+  // mount will return f_blocks == f_bfree == f_bavail == 0 from statfs(2).
+  // However, many applications treat this as having a size limit of 0. To
+  // work around this, claim to have a very large but non-zero size, chosen to
+  // ensure that BlockSize * Blocks does not overflow int64 (which
+  // applications may also handle incorrectly). (Here: 2^53 bytes, the
+  // largest exact number.)
   s.blocks = Math.floor(Number.MAX_SAFE_INTEGER / vfs.PageSize);
   s.blocksFree = s.blocks;
   s.blocksAvailable = s.blocks;
