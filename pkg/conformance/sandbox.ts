@@ -67,9 +67,9 @@ export class Sandbox {
       }
     }
     const admin = await kernel.newTask({ umask: 0 });
-    // Unprivileged tasks must reach the case directories: a gofer's fresh
-    // temp dir is 0700 (best effort: another server may refuse).
-    await admin.sys.chmod('/', 0o755);
+    // Unprivileged tasks must reach the case directories: our gofer's fresh
+    // temp dir is 0700. A directory the user gave is left as it is.
+    if (gofer !== null && opts.root === undefined) await admin.sys.chmod('/', 0o755);
     return new Sandbox(kernel, backing, gofer, admin);
   }
 
