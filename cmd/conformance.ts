@@ -29,7 +29,7 @@ options:
   --interop MODE           exclusive (default), writethrough or shared;
                            repeat it (or give a comma list) to run each mode
   --filter TEXT            only cases whose name contains TEXT (repeatable)
-  --jobs N                 cases run at once (default 2)
+  --jobs N                 cases run at once (default 4)
   --cases DIR              case files (default test/conformance of the repo)
   --allowlist FILE         known divergences (default DIR/allowlist.txt)
   --report FORMAT FILE     also write tap, junit or html to FILE (FORMAT:FILE
@@ -92,7 +92,7 @@ async function main(): Promise<number> {
         root: { type: 'string' },
         interop: { type: 'string', multiple: true },
         filter: { type: 'string', multiple: true },
-        jobs: { type: 'string', default: '2' },
+        jobs: { type: 'string', default: '4' },
         cases: { type: 'string' },
         allowlist: { type: 'string' },
         list: { type: 'boolean', default: false },
