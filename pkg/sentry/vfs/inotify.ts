@@ -639,15 +639,22 @@ export function inotifyRemoveChild(ctx: Context, self: Watches | null, parent: W
 /**
  * inotifyRename sends the appriopriate notifications to the watch sets of
  * the file being renamed and its old/new parents.
+ *
+ * Differs from gVisor: replaced, when given, is the watch set of the file
+ * that the rename replaced, which gets IN_ATTRIB (with IN_ISDIR for a
+ * directory) between IN_MOVED_TO and IN_MOVE_SELF, as Linux's
+ * fsnotify_move() sends it through fsnotify_link_count(target). Its
+ * IN_DELETE_SELF, if any, is the caller's to send after this returns.
  */
 export function inotifyRename(
   ctx: Context, renamed: Watches | null, oldParent: Watches | null, newParent: Watches | null,
-  oldName: string, newName: string, isDir: boolean,
+  oldName: string, newName: string, isDir: boolean, replaced: Watches | null = null, replacedIsDir = false,
 ): void {
   const dirEv = isDir ? IN_ISDIR : 0;
   const cookie = inotifyCookie(ctx);
   if (oldParent !== null) oldParent.notify(ctx, oldName, dirEv | IN_MOVED_FROM, cookie, InodeEvent, false /* unlinked */);
   if (newParent !== null) newParent.notify(ctx, newName, dirEv | IN_MOVED_TO, cookie, InodeEvent, false /* unlinked */);
+  if (replaced !== null) replaced.notify(ctx, '', IN_ATTRIB | (replacedIsDir ? IN_ISDIR : 0), 0, InodeEvent, true /* unlinked */);
   // Somewhat surprisingly, self move events do not have a cookie.
   if (renamed !== null) renamed.notify(ctx, '', IN_MOVE_SELF, 0, InodeEvent, false /* unlinked */);
 }

@@ -682,12 +682,11 @@ filesystem.prototype.renameLocked = async function renameLocked(
     if (replaced !== null) {
       newParentDir.removeChildLocked(replaced);
       if (replaced.inode.isDir()) {
-        // Remove links for replaced/. and replaced/..
-        replaced.inode.decLinksLocked(ctx);
+        // Remove the link for replaced/.. now; replaced's own links are
+        // dropped after the rename's inotify events (see below).
         newParentDir.inode.decLinksLocked(ctx);
       }
       replaced.inode.touchCtime();
-      replaced.inode.decLinksLocked(ctx);
     }
     oldParentDir.removeChildLocked(renamed);
     newParentDir.insertChildLocked(renamed, newName);
@@ -702,8 +701,20 @@ filesystem.prototype.renameLocked = async function renameLocked(
     }
     renamed.inode.touchCtime();
 
+    // Differs from gVisor, which drops replaced's links (and so may queue
+    // its IN_DELETE_SELF) before the rename's events and sends replaced no
+    // IN_ATTRIB: Linux's fsnotify_move() queues IN_MOVED_FROM, IN_MOVED_TO,
+    // replaced's IN_ATTRIB (fsnotify_link_count), renamed's IN_MOVE_SELF,
+    // and replaced's IN_DELETE_SELF comes with the last dput() of its
+    // dentry, after all of them.
     vfs.inotifyRename(ctx, renamed.inode.watches, oldParentDir.inode.watches, newParentDir.inode.watches,
-      oldName, newName, isDir);
+      oldName, newName, isDir,
+      replaced !== null ? replaced.inode.watches : null, replaced !== null && replaced.inode.isDir());
+    if (replaced !== null) {
+      // Remove links for replaced and replaced/. (for a directory).
+      if (replaced.inode.isDir()) replaced.inode.decLinksLocked(ctx);
+      replaced.inode.decLinksLocked(ctx);
+    }
   } finally {
     if (mntnsRef) mntns.decRef(ctx);
   }
@@ -773,13 +784,17 @@ filesystem.prototype.rmdirAt = async function rmdirAt(
         throw syserror.ENOTEMPTY;
       }
       parentDir.removeChildLocked(child);
-      parentDir.inode.watches.notify(ctx, name, IN_DELETE | IN_ISDIR, 0, vfs.InodeEvent, true /* unlinked */);
       // Remove links for child, child/., and child/..
       child.inode.decLinksLocked(ctx);
       child.inode.decLinksLocked(ctx);
       parentDir.inode.decLinksLocked(ctx);
       vfsObj.commitDeleteDentry(ctx, child.vfsd);
       parentDir.inode.touchCMtime();
+      // Differs from gVisor, which notifies the parent before dropping the
+      // links: Linux's vfs_rmdir -> d_delete_notify() queues the directory's
+      // IN_DELETE_SELF (+IN_IGNORED; here from decLinksLocked when no file
+      // holds the directory open) before the parent's IN_DELETE.
+      parentDir.inode.watches.notify(ctx, name, IN_DELETE | IN_ISDIR, 0, vfs.InodeEvent, true /* unlinked */);
     } finally {
       mnt.endWrite();
     }
@@ -877,16 +892,23 @@ filesystem.prototype.unlinkAt = async function unlinkAt(
         if (mntnsRef) mntns.decRef(ctx);
       }
 
-      // Generate inotify events. Note that this must take place before the
-      // link count of the child is decremented, or else the watches may be
-      // dropped before these events are added.
-      vfs.inotifyRemoveChild(ctx, child.inode.watches, parentDir.inode.watches, name);
+      // Generate the child's inotify event. Note that this must take place
+      // before the link count of the child is decremented, or else the
+      // watches may be dropped before the event is added.
+      //
+      // Differs from gVisor (vfs.inotifyRemoveChild, child then parent at
+      // once): Linux's vfs_unlink queues the child's IN_ATTRIB
+      // (fsnotify_link_count), then d_delete_notify() its IN_DELETE_SELF
+      // (+IN_IGNORED; here from decLinksLocked when nothing holds the file
+      // open), and only then the parent's IN_DELETE.
+      child.inode.watches.notify(ctx, '', IN_ATTRIB, 0, vfs.InodeEvent, true /* unlinked */);
 
       parentDir.removeChildLocked(child);
       child.inode.touchCtime();
       child.inode.decLinksLocked(ctx);
       vfsObj.commitDeleteDentry(ctx, child.vfsd);
       parentDir.inode.touchCMtime();
+      parentDir.inode.watches.notify(ctx, name, IN_DELETE, 0, vfs.InodeEvent, true /* unlinked */);
     } finally {
       mnt.endWrite();
     }

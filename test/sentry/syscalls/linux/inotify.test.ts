@@ -131,8 +131,14 @@ if (!fs.existsSync(INOTIFYWAIT)) {
 }
 
 // Watches on a file and a subdirectory beside the directory watch:
-// IN_ATTRIB for link count changes, IN_MOVE_SELF, IN_DELETE_SELF.
+// IN_ATTRIB for link count changes, IN_MOVE_SELF, IN_DELETE_SELF, in
+// Linux's order: unlink queues the file's IN_ATTRIB, IN_DELETE_SELF (and
+// IN_IGNORED) before the parent's IN_DELETE, rmdir the directory's
+// IN_DELETE_SELF before the parent's IN_DELETE, and a rename over a watched
+// file queues IN_MOVED_FROM, IN_MOVED_TO, the replaced file's IN_ATTRIB,
+// the renamed file's IN_MOVE_SELF, then the replaced file's IN_DELETE_SELF.
 const selfSequence: Op[] = [
+  ['open', 'n', 'n', O_CREAT | O_WRONLY, 0o644], ['close', 'n'], ['rename', 'n', 't', 0],
   ['chmod', 'f', 0o600], ['open', 'w', 'f', O_WRONLY, 0], ['write', 'w', 'x'], ['close', 'w'], ['rename', 'f', 'g', 0],
   ['link', 'g', 'h'], ['unlink', 'g'], ['unlink', 'h'], ['rmdir', 'sub'],
 ];
@@ -142,8 +148,9 @@ if (fs.existsSync(INOTIFYWAIT)) {
     const host = new HostDir();
     t.teardown(() => host.cleanup());
     const dir = host.sub('w', 0o755);
-    runHost(dir, [['open', 'f', 'f', O_CREAT | O_WRONLY, 0o644], ['close', 'f'], ['mkdir', 'sub', 0o755]]);
-    const expected = await hostEvents(dir, selfSequence, [['f', 'file'], ['sub', 'sub']]);
+    runHost(dir, [['open', 'f', 'f', O_CREAT | O_WRONLY, 0o644], ['close', 'f'], ['mkdir', 'sub', 0o755],
+      ['open', 't', 't', O_CREAT | O_WRONLY, 0o644], ['close', 't']]);
+    const expected = await hostEvents(dir, selfSequence, [['f', 'file'], ['sub', 'sub'], ['t', 'target']]);
 
     const k = await Kernel.create();
     t.teardown(() => k.release());
@@ -151,44 +158,31 @@ if (fs.existsSync(INOTIFYWAIT)) {
     await root.fs.mkdir('/w', 0o755);
     await root.fs.writeFile('/w/f', '', 0o644);
     await root.fs.mkdir('/w/sub', 0o755);
+    await root.fs.writeFile('/w/t', '', 0o644);
     const ino = await root.fs.inotifyInit(IN_NONBLOCK);
     const wdDir = await root.fs.inotifyAddWatch(ino, '/w', IN_ALL_EVENTS);
     const label = new Map([[await root.fs.inotifyAddWatch(ino, '/w/f', IN_ALL_EVENTS), 'file'],
-      [await root.fs.inotifyAddWatch(ino, '/w/sub', IN_ALL_EVENTS), 'sub']]);
+      [await root.fs.inotifyAddWatch(ino, '/w/sub', IN_ALL_EVENTS), 'sub'],
+      [await root.fs.inotifyAddWatch(ino, '/w/t', IN_ALL_EVENTS), 'target']]);
     const task = await k.newTask({ cwd: '/w' });
     await runSandbox(task, selfSequence);
     const events = await root.fs.readInotifyEvents(ino);
     // inotifywait prints no IN_IGNORED; check them here instead.
-    t.deepEqual(events.filter((e) => e.mask === IN_IGNORED).map((e) => label.get(e.wd)).sort(), ['file', 'sub']);
+    t.deepEqual(events.filter((e) => e.mask === IN_IGNORED).map((e) => label.get(e.wd)).sort(), ['file', 'sub', 'target']);
+    // Each IN_IGNORED follows its watch's IN_DELETE_SELF at once (Linux's
+    // fsnotify_inoderemove: the event, then the marks' destruction).
+    events.forEach((e, i) => {
+      if (e.mask !== IN_IGNORED) return;
+      t.is(events[i - 1]?.mask, IN_DELETE_SELF, `IN_IGNORED of ${label.get(e.wd)}`);
+      t.is(events[i - 1]?.wd, e.wd, `IN_IGNORED of ${label.get(e.wd)}`);
+    });
     const got = events.filter((e) => e.mask !== IN_IGNORED)
       .map((e) => (e.wd === wdDir ? `${maskNames(e.mask)} ${e.name}`.trimEnd() : `${label.get(e.wd)}: ${maskNames(e.mask)}`));
-    if (JSON.stringify(dedup(got)) !== JSON.stringify(dedup(expected)) &&
-        JSON.stringify(dedup(got)) === JSON.stringify(dedup(deleteSelfAfterDelete(expected)))) {
-      // Known difference, reported to the VFS/tmpfs owners: Linux (since
-      // 5.3, d_delete_notify) queues IN_DELETE_SELF of the last link before
-      // the parent's IN_DELETE; gVisor at this commit queues the parent's
-      // IN_DELETE first. Everything else must match.
-      t.log('KNOWN DIFFERENCE: IN_DELETE_SELF after the parent\'s IN_DELETE (gVisor order; Linux sends it before)');
-      process.stderr.write('KNOWN DIFFERENCE (inotify): IN_DELETE_SELF after the parent\'s IN_DELETE\n');
-    } else {
-      t.deepEqual(dedup(got), dedup(expected));
-    }
+    t.log(dedup(got).join('; '));
+    t.deepEqual(dedup(got), dedup(expected));
     await task.release();
     await root.release();
   });
-}
-
-// deleteSelfAfterDelete rewrites a host event list into gVisor's order: a
-// watch's DELETE_SELF moved after the parent's DELETE that follows it.
-function deleteSelfAfterDelete(events: string[]): string[] {
-  const out = [...events];
-  for (let i = 0; i + 1 < out.length; i++) {
-    if (out[i]!.endsWith(': DELETE_SELF') && out[i + 1]!.startsWith('DELETE')) {
-      [out[i], out[i + 1]] = [out[i + 1]!, out[i]!];
-      i++;
-    }
-  }
-  return out;
 }
 
 test('read(2) of an inotify fd: struct inotify_event layout, EINVAL for a too-small buffer, blocking read waits', async (t) => {
