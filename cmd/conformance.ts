@@ -26,6 +26,7 @@ options:
                            9P2000.L address (unix:PATH, tcp:HOST:PORT)
   --root DIR               the directory our gofer serves (default: a fresh
                            temp dir; ignored for tmpfs or another server)
+  --aname PATH             attach name for another server (diod: its export)
   --interop MODE           exclusive (default), writethrough or shared;
                            repeat it (or give a comma list) to run each mode
   --filter TEXT            only cases whose name contains TEXT (repeatable)
@@ -42,7 +43,7 @@ examples:
   conformance                                   # 9p over our gofer, exclusive mode
   conformance --interop exclusive,shared        # what npm start runs
   conformance --fs tmpfs --filter rename
-  conformance --server unix:/run/diod.sock --interop shared
+  conformance --server tcp:127.0.0.1:5640 --aname /srv/export --interop shared   # diod
   conformance --report html out.html --report junit out.xml
 `;
 
@@ -90,6 +91,7 @@ async function main(): Promise<number> {
         fs: { type: 'string', default: '9p' },
         server: { type: 'string', default: 'ours' },
         root: { type: 'string' },
+        aname: { type: 'string' },
         interop: { type: 'string', multiple: true },
         filter: { type: 'string', multiple: true },
         jobs: { type: 'string', default: '4' },
@@ -152,6 +154,7 @@ async function main(): Promise<number> {
       server: values.server,
       interop: (m ?? 'exclusive') as Interop,
       root: values.root,
+      aname: values.aname,
     } as const;
     const mode = modeString(opts);
     process.stdout.write(`\n== conformance: ${cases.length} cases on ${mode}${values.fs === '9p' && values.server === 'ours' ? ' (our gofer)' : ''}\n`);

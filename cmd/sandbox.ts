@@ -26,6 +26,7 @@ options:
                            removed at exit)
   --server ADDRESS         use a 9P2000.L server (unix:PATH, tcp:HOST:PORT; e.g. diod)
                            instead of spawning our gofer
+  --aname PATH             attach name for another server (diod: its export path)
   --fs 9p|tmpfs            the root filesystem (default 9p)
   --interop MODE           exclusive (default), writethrough or shared
   --uid N --gid N          the task's credentials (default 0: root)
@@ -42,7 +43,7 @@ Conveniences: ls [-l] [PATH], cat PATH, write PATH TEXT, tree [PATH], mount, hel
 examples:
   sandbox shell --root /srv/data
   echo 'mkdir /d 0755' | sandbox run - --fs tmpfs
-  sandbox run script.txt --server unix:/run/diod.sock --interop shared --uid 1000 --gid 1000
+  sandbox run script.txt --server tcp:127.0.0.1:5640 --aname /srv/export --interop shared --uid 1000 --gid 1000
   sandbox serve --root /srv/data --listen unix:/tmp/sandbox.sock --interop shared
 `;
 
@@ -59,6 +60,7 @@ function parseOptions(argv: string[]): { cmd: string; arg?: string; opts: Option
     args: argv,
     options: {
       root: { type: 'string' },
+      aname: { type: 'string' },
       server: { type: 'string', default: 'ours' },
       fs: { type: 'string', default: '9p' },
       interop: { type: 'string', default: 'exclusive' },
@@ -90,7 +92,7 @@ function parseOptions(argv: string[]): { cmd: string; arg?: string; opts: Option
     cmd,
     arg,
     opts: {
-      sandbox: { fs: values.fs, server: values.server, interop: values.interop as Interop, root: values.root },
+      sandbox: { fs: values.fs, server: values.server, interop: values.interop as Interop, root: values.root, aname: values.aname },
       task: {
         uid: int('uid', values.uid),
         gid: int('gid', values.gid),

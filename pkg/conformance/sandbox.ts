@@ -31,6 +31,8 @@ export interface SandboxOptions {
   interop: Interop;
   /** root is the directory our gofer serves (a fresh temp dir when absent). */
   root?: string;
+  /** aname is the attach name for another server (diod wants its export path). */
+  aname?: string;
 }
 
 /** Sandbox is a kernel the cases run in. */
@@ -58,7 +60,11 @@ export class Sandbox {
       }
       try {
         kernel = await Kernel.create({
-          root: { fsType: GoferName, source: address, options: `cache=${cachePolicy[opts.interop]}` },
+          root: {
+            fsType: GoferName,
+            source: address,
+            options: `cache=${cachePolicy[opts.interop]}${opts.aname === undefined ? '' : `,aname=${opts.aname}`}`,
+          },
           filesystemTypes: [{ name: GoferName, factory: () => new GoferFilesystemType(), opts: {} }],
         });
       } catch (err) {
