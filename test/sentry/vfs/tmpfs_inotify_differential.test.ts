@@ -111,11 +111,13 @@ function runHost(dir: string, op: Op): void {
   }
 }
 
-async function hostEvents(t: import('ava').ExecutionContext, ops: Op[]): Promise<string[]> {
+async function hostEvents(t: import('ava').ExecutionContext, c: inotifyCase): Promise<string[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vfs-inotify-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   fs.mkdirSync(dir + '/sub');
-  const child = spawn(INOTIFYWAIT, ['-m', '--format', '%w|%e|%f', dir, dir + '/sub'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const op of c.setup ?? []) runHost(dir, op);
+  const watched = [dir, dir + '/sub', ...(c.watch ?? []).map((w) => `${dir}/${w}`)];
+  const child = spawn(INOTIFYWAIT, ['-m', '--format', '%w|%e|%f', ...watched], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
@@ -134,7 +136,7 @@ async function hostEvents(t: import('ava').ExecutionContext, ops: Op[]): Promise
       if (out.includes('|zz_end\n')) resolve();
     });
   });
-  for (const op of ops) runHost(dir, op);
+  for (const op of c.ops) runHost(dir, op);
   await done;
   child.kill('SIGKILL');
   return out.trim().split('\n').map((line) => {
@@ -144,16 +146,18 @@ async function hostEvents(t: import('ava').ExecutionContext, ops: Op[]): Promise
   });
 }
 
-async function sandboxEvents(ops: Op[]): Promise<string[]> {
+async function sandboxEvents(c: inotifyCase): Promise<string[]> {
   const e = await newEnv('tmpfs');
   try {
     await e.vfsObj.mkdirAt(e.ctx, e.creds, e.pop('/sub'), { mode: 0o755 });
+    for (const op of c.setup ?? []) await runSandbox(e, op);
     const fd = vfs.newInotifyFD(e.ctx, e.vfsObj, O_NONBLOCK);
     try {
       const all = ino.IN_ALL_EVENTS;
       const wds = new Map<number, string>();
-      wds.set(await vfs.addWatchAt(e.ctx, e.vfsObj, e.creds, fd, e.pop('/'), all), '/');
-      wds.set(await vfs.addWatchAt(e.ctx, e.vfsObj, e.creds, fd, e.pop('/sub'), all), '/sub');
+      for (const w of ['', 'sub', ...(c.watch ?? [])]) {
+        wds.set(await vfs.addWatchAt(e.ctx, e.vfsObj, e.creds, fd, e.pop('/' + w), all), '/' + w);
+      }
       const out: string[] = [];
       const buf = Buffer.alloc(1 << 16);
       const drain = async () => {
@@ -172,7 +176,7 @@ async function sandboxEvents(ops: Op[]): Promise<string[]> {
           }
         }
       };
-      for (const op of ops) {
+      for (const op of c.ops) {
         await runSandbox(e, op);
         await drain();
       }
@@ -185,45 +189,55 @@ async function sandboxEvents(ops: Op[]): Promise<string[]> {
   }
 }
 
-// A case may name a known divergence of another package from Linux, with
-// the exact sequence it produces instead: the test accepts either the
-// host's sequence or that one (printing the divergence loudly), and fails on
-// anything else, so that it neither hides a new difference nor breaks when
-// the divergence is fixed.
-interface knownDivergence {
-  what: string;
-  // swap lists pairs of adjacent event indexes whose order differs.
-  swap: Array<[number, number]>;
+interface inotifyCase {
+  name: string;
+  // setup runs before the watches are added (on / and /sub, plus watch).
+  setup?: Op[];
+  watch?: string[];
+  ops: Op[];
 }
 
-const cases: Array<[string, Op[], knownDivergence?]> = [
-  ['create, write, close, chmod, truncate, link, rename, unlink', mainOps],
-  ['rmdir of a watched directory', rmdirOps, {
-    what: 'pkg/sentry/fsimpl/tmpfs (as gVisor at this commit) queues the parent\'s IN_DELETE before the directory\'s IN_DELETE_SELF; Linux reports DELETE_SELF first',
-    swap: [[2, 3]],
-  }],
+// Every case must match the host exactly, in order.
+const cases: inotifyCase[] = [
+  { name: 'create, write, close, chmod, truncate, link, rename, unlink', ops: mainOps },
+  { name: 'rmdir of a watched directory', ops: rmdirOps },
+  // vfs_unlink: the file's IN_ATTRIB (fsnotify_link_count), then
+  // d_delete_notify(): its IN_DELETE_SELF, then the parent's IN_DELETE.
+  { name: 'unlink of a watched file', setup: [['write', 'f', 'x']], watch: ['f'], ops: [['unlink', 'f'], ['mkdir', 'zz_end']] },
+  // The other link survives: IN_ATTRIB, the parent's IN_DELETE, no IN_DELETE_SELF.
+  {
+    name: 'unlink of a watched file with another link',
+    setup: [['write', 'f', 'x'], ['link', 'f', 'sub/f2']], watch: ['f'], ops: [['unlink', 'f'], ['mkdir', 'zz_end']],
+  },
+  // fsnotify_move(): IN_MOVED_FROM, IN_MOVED_TO, the replaced file's
+  // IN_ATTRIB, the renamed file's IN_MOVE_SELF; the replaced file's
+  // IN_DELETE_SELF comes with the last dput() of its dentry.
+  {
+    name: 'rename over a watched file',
+    setup: [['write', 'g', 'x'], ['write', 'sub/t', 'y']], watch: ['g', 'sub/t'], ops: [['rename', 'g', 'sub/t'], ['mkdir', 'zz_end']],
+  },
+  {
+    name: 'rename over a watched file with another link',
+    setup: [['write', 'g', 'x'], ['write', 'sub/t', 'y'], ['link', 'sub/t', 't2']], watch: ['sub/t'],
+    ops: [['rename', 'g', 'sub/t'], ['mkdir', 'zz_end']],
+  },
+  {
+    name: 'rename over a watched empty directory',
+    setup: [['mkdir', 'e'], ['mkdir', 'sub/t']], watch: ['sub/t'], ops: [['rename', 'e', 'sub/t'], ['mkdir', 'zz_end']],
+  },
 ];
 
-for (const [name, ops, known] of cases) {
-  test(`inotify over tmpfs vs host inotifywait: ${name}`, async (t) => {
+for (const c of cases) {
+  test(`inotify over tmpfs vs host inotifywait: ${c.name}`, async (t) => {
     if (!fs.existsSync(INOTIFYWAIT)) {
       t.log('SKIPPED: inotifywait not installed');
       process.stderr.write('SKIPPED: inotify differential test: inotifywait (inotify-tools) not installed\n');
       t.pass();
       return;
     }
-    const host = await hostEvents(t, ops);
-    const sandbox = await sandboxEvents(ops);
-    if (known !== undefined && JSON.stringify(sandbox) !== JSON.stringify(host)) {
-      const divergent = [...host];
-      for (const [i, j] of known.swap) [divergent[i], divergent[j]] = [divergent[j], divergent[i]];
-      if (JSON.stringify(sandbox) === JSON.stringify(divergent)) {
-        t.log(`KNOWN DIVERGENCE from Linux: ${known.what}`);
-        process.stderr.write(`KNOWN DIVERGENCE from Linux (${name}): ${known.what}\n`);
-        t.pass();
-        return;
-      }
-    }
+    const host = await hostEvents(t, c);
+    const sandbox = await sandboxEvents(c);
+    t.log(host.join('; '));
     t.deepEqual(sandbox, host);
   });
 }
