@@ -34,6 +34,8 @@ const tree: Array<[string, number, number, boolean]> = [
   ['tmp/userd', 0o755, UID, true],
   ['mine', 0o1777, UID, true],
   ['mine/rootf', 0o644, 0, false],
+  ['mine/otherf', 0o644, UID + 1, false],
+  ['mine/otherf2', 0o644, UID + 1, false],
   ['secret', 0o600, 0, false],
   ['shared', 0o666, 0, false],
   ['emptyro', 0o755, 0, true],
@@ -48,6 +50,9 @@ const cases: Array<[string, Op[]]> = [
   ['sticky directory: another user\'s file cannot be removed or renamed (EPERM)', [['unlink', 'tmp/rootf'], ['rename', 'tmp/rootf', 'tmp/z'], ['rename', 'pub/../shared', 'tmp/rootf']]],
   ['sticky directory: own files and directories can', [['unlink', 'tmp/userf'], ['rename', 'tmp/userd', 'tmp/z'], ['rmdir', 'tmp/z']]],
   ['sticky directory owned by the caller: anything in it can be removed', [['unlink', 'mine/rootf']]],
+  // check_sticky(): the directory's owner (uid 1000) may remove a file of
+  // uid 1001 without CAP_FOWNER (vfs.checkDeleteSticky's parentKUID).
+  ['sticky directory owned by the caller: another user\'s file can be removed or renamed', [['unlink', 'mine/otherf'], ['rename', 'mine/otherf2', 'mine/z']]],
   ['chmod by a non-owner: EPERM; by the owner', [['chmod', 'shared', 0o600], ['chmod', 'tmp/userf', 0o600]]],
   ['rename a directory across parents needs write permission on it', [['mkdir', 'pub/dd'], ['rename', 'pub/dd', 'tmp/dd'], ['rename', 'ro', 'pub/ro2']]],
   ['protected hard links: linking another user\'s unwritable file is EPERM', [['link', 'ro/f', 'pub/l1'], ['link', 'shared', 'pub/l2']]],
