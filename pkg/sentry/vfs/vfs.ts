@@ -366,7 +366,10 @@ export class VirtualFilesystem {
         throw syserror.EACCES;
       }
     }
-    fd.dentry().inotifyWithParent(ctx, IN_OPEN, 0, PathEvent);
+    // Differs from gVisor, which notifies every open: Linux's do_open()
+    // skips fsnotify_open() for an O_PATH file (FMODE_PATH), and closing one
+    // sends no IN_CLOSE_* either (kernel.FDTable drops it silently).
+    if ((flags & O_PATH) === 0) fd.dentry().inotifyWithParent(ctx, IN_OPEN, 0, PathEvent);
     return fd;
   }
 

@@ -11,7 +11,7 @@ import {
   IN_ISDIR, IN_MODIFY, IN_MOVE_SELF, IN_MOVED_FROM, IN_MOVED_TO, IN_NONBLOCK, IN_ONESHOT, IN_OPEN, IN_Q_OVERFLOW,
   IN_UNMOUNT, parseInotifyEvents,
 } from '../../../../pkg/abi/linux/inotify';
-import { O_CREAT, O_DIRECTORY, O_RDONLY, O_WRONLY, S_IFIFO } from '../../../../pkg/abi/linux/file';
+import { O_CREAT, O_DIRECTORY, O_PATH, O_RDONLY, O_WRONLY, S_IFIFO } from '../../../../pkg/abi/linux/file';
 import { errnoName } from '../../../../pkg/abi/linux/errors';
 import { Kernel } from '../../../../pkg/sentry/kernel/kernel';
 import { HostDir, runHost, runSandbox, type Op } from './oracle';
@@ -39,7 +39,11 @@ const sequence: Op[] = [
   ['mkdir', 'd', 0o755], ['open', 'f', 'd/inner', O_CREAT | O_WRONLY, 0o644], ['close', 'f'], ['rename', 'd', 'e', 0],
   ['unlink', 'e/inner'], ['rmdir', 'e'], ['mknod', 'fifo', S_IFIFO | 0o644], ['unlink', 'fifo'],
   ['open', 'dir', '.', O_RDONLY | O_DIRECTORY, 0], ['getdents', 'dir'], ['close', 'dir'], ['chmod', '.', 0o755],
-  ['open', 'b2', 'b', O_WRONLY, 0], ['write', 'b2', 'x'], ['ftruncate', 'b2', 0], ['close', 'b2'], ['unlink', 'b'],
+  ['open', 'b2', 'b', O_WRONLY, 0], ['write', 'b2', 'x'], ['ftruncate', 'b2', 0], ['close', 'b2'],
+  // O_PATH: neither the open nor the close queues anything (Linux's do_open
+  // and __fput skip fsnotify for FMODE_PATH).
+  ['open', 'p', 'b', O_PATH, 0], ['close', 'p'], ['open', 'pd', '.', O_PATH | O_DIRECTORY, 0], ['close', 'pd'],
+  ['unlink', 'b'],
 ];
 
 async function hostEvents(dir: string, ops: Op[], extra: Array<[string, string]> = []): Promise<string[]> {
