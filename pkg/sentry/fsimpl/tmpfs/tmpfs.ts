@@ -960,6 +960,17 @@ export class opathFD extends fileDescription {
   override async lockPOSIX(): Promise<void> {
     throw syserror.EBADF;
   }
+
+  // An O_PATH file holds no locks, so there is nothing to release: Linux's
+  // filp_close() and __fput() skip locks_remove_posix() and
+  // locks_remove_file() for FMODE_PATH. (The inherited versions would
+  // reach a lockFD that was never initialized.)
+
+  /** unlockBSD implements vfs.FileDescriptionImpl.unlockBSD: a no-op. */
+  override async unlockBSD(): Promise<void> {}
+
+  /** unlockPOSIX implements vfs.FileDescriptionImpl.unlockPOSIX: a no-op. */
+  override async unlockPOSIX(): Promise<void> {}
 }
 
 const log = logger('gvisor:vfs:tmpfs');

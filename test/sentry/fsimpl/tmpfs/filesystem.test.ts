@@ -10,6 +10,7 @@ import * as linux from '../../../../pkg/abi/linux';
 import { IN_ALL_EVENTS, IN_ATTRIB, IN_CREATE, IN_DELETE, IN_ISDIR, IN_MODIFY, IN_MOVED_FROM, IN_MOVED_TO, IN_NONBLOCK, parseInotifyEvents } from '../../../../pkg/abi/linux/inotify';
 import { STATX_MODE, newStatx } from '../../../../pkg/abi/linux/stat';
 import * as fspath from '../../../../pkg/fspath';
+import * as syserror from '../../../../pkg/syserror/syserror';
 import * as vfs from '../../../../pkg/sentry/vfs';
 import { directory } from '../../../../pkg/sentry/fsimpl/tmpfs/directory';
 import type { dentry } from '../../../../pkg/sentry/fsimpl/tmpfs/tmpfs';
@@ -628,4 +629,38 @@ test('inotify on a file: IN_ATTRIB for a link or an unlink, IN_DELETE_SELF and I
   t.deepEqual(await drain(), [IN_ATTRIB], 'an open file description keeps the inode');
   fd.decRef(ctx);
   t.deepEqual(await drain(), [0x400 /* IN_DELETE_SELF */, 0x8000 /* IN_IGNORED */]);
+});
+
+test('O_PATH: no IN_OPEN (Linux\'s do_open skips fsnotify_open for FMODE_PATH); unlockPOSIX and unlockBSD are no-ops (no locks)', async (t) => {
+  const env = await newTmpfsRoot(t);
+  const { ctx, creds, vfsObj } = env;
+  await writeFile(env, 'f', 'x');
+  await vfsObj.mkdirAt(ctx, creds, env.pop('d'), { mode: 0o755 });
+  const ino = vfs.newInotifyFD(ctx, vfsObj, IN_NONBLOCK);
+  t.teardown(() => ino.decRef(ctx));
+  await vfs.addWatchAt(ctx, vfsObj, creds, ino, env.pop(''), IN_ALL_EVENTS);
+  await vfs.addWatchAt(ctx, vfsObj, creds, ino, env.pop('f'), IN_ALL_EVENTS);
+  const drain = async () => {
+    const buf = Buffer.alloc(4096);
+    try {
+      return parseInotifyEvents(buf.subarray(0, await ino.read(ctx, buf))).map((e) => e.mask);
+    } catch (err) {
+      t.is(err, syserror.EAGAIN);
+      return [];
+    }
+  };
+  for (const [p, extra] of [['f', 0], ['d', linux.O_DIRECTORY], ['', 0]] as Array<[string, number]>) {
+    const fd = await openAt(env, p, linux.O_PATH | extra);
+    t.deepEqual(await drain(), [], `O_PATH open of "${p}" queues nothing`);
+    // What close(2) and the last reference do with an O_PATH file: no lock
+    // to release (filp_close skips locks_remove_posix for FMODE_PATH).
+    await fd.unlockPOSIX(ctx, fd, 0, 0, linux.SEEK_SET);
+    await fd.unlockBSD(ctx);
+    fd.decRef(ctx);
+    t.deepEqual(await drain(), [], `nor does its release ("${p}")`);
+  }
+  // A non-O_PATH open still queues IN_OPEN, on the file and its parent.
+  const fd = await openAt(env, 'f', linux.O_RDONLY);
+  fd.decRef(ctx);
+  t.deepEqual(await drain(), [linux.IN_OPEN, linux.IN_OPEN]);
 });
