@@ -11,6 +11,7 @@ import * as readline from 'node:readline';
 import { parseArgs } from 'node:util';
 
 import { Sandbox, type Interop, type SandboxOptions } from '../pkg/conformance/sandbox';
+import { runPjdfstest } from '../pkg/conformance/pjdfstest';
 import { Session, helpText, type TaskOptions } from '../pkg/conformance/session';
 
 const usage = `usage:
@@ -19,7 +20,9 @@ const usage = `usage:
   sandbox serve --listen unix:PATH [options]
                                      execute requests of other programs: one JSON line
                                      {"calls": [LINE...], "uid": 0, "gid": 0, "groups": [],
-                                      "umask": 18, "cwd": "/"} answered by {"results": [...]}
+                                      "umask": 18, "cwd": "/"} answered by {"results": [...]};
+                                     or {"pjdfstest": [ARGV...], "cwd": HOST_CWD} (the
+                                     pjdfstest-sandbox driver) answered by {stdout, stderr, status}
 
 options:
   --root DIR               the directory the gofer serves (default: a fresh temp dir,
@@ -184,7 +187,33 @@ function parseRequest(line: string): Request {
   };
 }
 
-async function serve(sb: Sandbox, listen: string, mount: string): Promise<number> {
+/** PjdRequest is a pjdfstest-sandbox call: its argv and the caller's host working directory. */
+interface PjdRequest {
+  argv: string[];
+  cwd: string;
+}
+
+function parsePjdRequest(line: string): PjdRequest | null {
+  const v: unknown = JSON.parse(line);
+  if (typeof v !== 'object' || v === null) return null;
+  const r = v as Record<string, unknown>;
+  if (!Array.isArray(r.pjdfstest)) return null;
+  return { argv: r.pjdfstest.map(String), cwd: typeof r.cwd === 'string' ? r.cwd : '/' };
+}
+
+/**
+ * sandboxPath maps a host path inside the served directory to the same
+ * path in the sandbox ("/" when outside it or when nothing is served).
+ */
+export function sandboxPath(hostRoot: string | null, hostPath: string): string {
+  if (hostRoot === null) return '/';
+  const root = path.resolve(hostRoot);
+  const p = path.resolve(hostPath);
+  if (p === root) return '/';
+  return p.startsWith(`${root}/`) ? p.slice(root.length) : '/';
+}
+
+async function serve(sb: Sandbox, listen: string, mount: string, hostRoot: string | null): Promise<number> {
   const sock = listen.slice('unix:'.length);
   if (fs.existsSync(sock)) fs.unlinkSync(sock);
   const server = net.createServer((conn) => {
@@ -195,6 +224,12 @@ async function serve(sb: Sandbox, listen: string, mount: string): Promise<number
       chain = chain.then(async () => {
         let answer: unknown;
         try {
+          const pjd = parsePjdRequest(line);
+          if (pjd !== null) {
+            answer = await runPjdfstest(sb.kernel, pjd.argv, sandboxPath(hostRoot, pjd.cwd));
+            if (!conn.destroyed) conn.write(`${JSON.stringify(answer)}\n`);
+            return;
+          }
           const req = parseRequest(line);
           const session = await Session.create(sb, req, mount);
           try {
@@ -258,7 +293,7 @@ async function main(): Promise<number> {
   const sb = await Sandbox.create(opts.sandbox);
   const mount = describe(opts.sandbox, sb);
   try {
-    if (parsed.cmd === 'serve') return await serve(sb, opts.listen!, mount);
+    if (parsed.cmd === 'serve') return await serve(sb, opts.listen!, mount, sb.backing ?? opts.sandbox.root ?? null);
     const session = await Session.create(sb, opts.task, mount);
     try {
       return parsed.cmd === 'run' ? await run(session, parsed.arg!) : await shell(session);
