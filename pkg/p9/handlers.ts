@@ -53,6 +53,7 @@ import {
   Rmknod,
   Rmultigetattr,
   Rread,
+  rreadFrameHeader,
   Rreaddir,
   Rreadlink,
   Rremove,
@@ -712,7 +713,7 @@ async function handleTreadlink(cs: connState, t: Treadlink): Promise<Message> {
 
 // rreadHeader is the size of Rread's frame without data: size[4] type[1]
 // tag[2] count[4].
-const rreadHeader = headerLength + 4;
+const rreadHeader = rreadFrameHeader;
 
 /** handle implements handler for Tread. */
 async function handleTread(cs: connState, t: Tread): Promise<Message> {
@@ -726,7 +727,10 @@ async function handleTread(cs: connState, t: Tread): Promise<Message> {
     // An xattr fid reads the value it holds (not in gVisor).
     if (ref.xattr !== undefined) return new Rread(xattrReadAt(ref.xattr, t.offset, count));
 
-    const data = Buffer.allocUnsafe(count);
+    // Read straight into the reply's frame (Rread.inFrame): one allocation
+    // and no copy of the data on its way to the socket.
+    const frame = Buffer.allocUnsafe(rreadHeader + count);
+    const data = frame.subarray(rreadHeader);
     const n = await ref.safelyRead(async () => {
       // Has it been opened already?
       if (!ref.opened) throw syserror.EINVAL;
@@ -737,7 +741,7 @@ async function handleTread(cs: connState, t: Tread): Promise<Message> {
       return ref.file.readAt(data, t.offset);
     });
     if (!Number.isInteger(n) || n < 0 || n > count) throw new Error(`p9: File.readAt returned ${n} for ${count} bytes`);
-    return new Rread(data.subarray(0, n));
+    return Rread.inFrame(frame, n);
   } finally {
     ref.decRef();
   }

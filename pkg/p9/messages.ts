@@ -1114,6 +1114,26 @@ export class Tread implements Message {
   }
 }
 
+/**
+ * rreadFrameHeader is the size of an Rread frame without data: size[4]
+ * type[1] tag[2] count[4].
+ */
+export const rreadFrameHeader = 11;
+
+// rreadFrames maps an Rread made by Rread.inFrame to its frame: memory of
+// that reply's own whose bytes from rreadFrameHeader on are its data (a
+// server read the file straight into it). transport's encodeMessage fills in
+// the header in front and sends the frame itself, without copying the data
+// (not in gVisor, whose send writes header and payload with one writev).
+// Kept beside the message, not in a field, so that an Rread stays its
+// fields (data) for comparison and printing.
+const rreadFrames = new WeakMap<Rread, Buffer>();
+
+/** rreadFrame returns the frame r's data was read into (Rread.inFrame), if any. */
+export function rreadFrame(r: Rread): Buffer | undefined {
+  return rreadFrames.get(r);
+}
+
 /** Rread is the response for a Tread. */
 export class Rread implements Message, payloader {
   static readonly type: MsgType = MsgType.Rread;
@@ -1126,6 +1146,16 @@ export class Rread implements Message, payloader {
     /** data is the resulting data. */
     public data: Buffer = EMPTY,
   ) {}
+
+  /**
+   * inFrame returns an Rread whose data is frame[rreadFrameHeader,
+   * rreadFrameHeader+n), frame being memory the caller gives up.
+   */
+  static inFrame(frame: Buffer, n: number): Rread {
+    const r = new Rread(frame.subarray(rreadFrameHeader, rreadFrameHeader + n));
+    rreadFrames.set(r, frame);
+    return r;
+  }
 
   decode(b: buffer): void {
     // As gVisor: count must match the payload exactly.
@@ -1152,6 +1182,7 @@ export class Rread implements Message, payloader {
 
   setPayload(p: Buffer): void {
     this.data = p;
+    rreadFrames.delete(this);
   }
 
   toString(): string {

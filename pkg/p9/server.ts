@@ -42,12 +42,20 @@ import * as net from 'node:net';
 import * as syserror from '../syserror/syserror';
 import { isLinuxError } from '../syserror/syserror';
 import { RWMutex } from '../sync/rwmutex';
-import { ErrBadMessage } from './buffer';
+import { buffer, ErrBadMessage } from './buffer';
 import type { File, Attacher } from './file';
-import { ErrInvalidMsgType, Message, Rlerror } from './messages';
+import { ErrInvalidMsgType, Message, Rlerror, Rread } from './messages';
 import { FID, FileMode, MsgType, OpenFlags, Tag } from './p9';
 import { newPathNode, pathNode } from './path_tree';
-import { Address, ErrMessageTooLarge, MessageReader, encodeMessage, maximumLength, parseAddress } from './transport';
+import {
+  Address,
+  ErrMessageTooLarge,
+  MessageReader,
+  encodeMessage,
+  encodeMessageInto,
+  maximumLength,
+  parseAddress,
+} from './transport';
 // handlers.ts registers the handler of every message type in this table.
 import { handlerFor } from './handlers';
 
@@ -59,6 +67,11 @@ const log = debugModule('gvisor:p9');
  * (gVisor's goroutines are bounded only by memory).
  */
 const maxPendingPerConn = 1024;
+
+// replyCopyThreshold: an Rread with more data than this is sent as a chunk
+// of its own (without copying data when it was read into its frame);
+// smaller replies are copied into the batch of their tick.
+const replyCopyThreshold = 1024;
 
 /** ServerOptions tune a Server. */
 export interface ServerOptions {
@@ -322,6 +335,11 @@ export class connState {
   private readPaused = false;
   private writeBlocked = false;
   private draining = false;
+  // Replies waiting for flushOut: outBatch holds small frames encoded back
+  // to back, outq the chunks cut before it (see send).
+  private readonly outBatch = new buffer(Buffer.allocUnsafe(4096));
+  private outq: Buffer[] = [];
+  private flushScheduled = false;
   private eof = false;
   private stopping = false;
 
@@ -423,8 +441,25 @@ export class connState {
     }
     this.pending++;
     this.flow();
-    // Handle the message; handle never rejects.
-    void this.handle(tag, m).then((r) => this.finish(tag, r));
+    // Handle the message (handle, inlined: one promise per request, not
+    // three).
+    const h = handlerFor(m.type);
+    if (h === undefined) {
+      // Produce an ENOSYS error.
+      this.finish(tag, new Rlerror(syserror.ENOSYS.errno));
+      return;
+    }
+    let p: Promise<Message>;
+    try {
+      p = h(this, m, tag);
+    } catch (e) {
+      this.finish(tag, newErr(e));
+      return;
+    }
+    p.then(
+      (r) => this.finish(tag, r),
+      (e: unknown) => this.finish(tag, newErr(e)),
+    );
   }
 
   // finish sends the reply of the request with tag and retires the tag.
@@ -469,18 +504,70 @@ export class connState {
     }
   }
 
-  // send writes r with tag, or drops it if the connection is gone.
+  // send queues r with tag for the socket, or drops it if the connection is
+  // gone. Replies of one tick go out together (flushOut, on the next tick):
+  // small frames are encoded one after another into one batch buffer, a
+  // large payload (Rread) is its own chunk, and the socket gets them in one
+  // write (one writev when large ones are among them), as the client does.
   private send(tag: Tag, r: Message): void {
-    let b: Buffer;
+    if (this.conn.destroyed || !this.conn.writable) return;
+    const msize = this.msize();
     try {
-      b = encodeMessage(tag, r, this.msize());
+      if (r.type === MsgType.Rread && (r as Rread).data.length > replyCopyThreshold) {
+        this.queueChunk(encodeMessage(tag, r, msize));
+      } else {
+        if (log.enabled) log('send [Tag %d] %s', tag, r.toString());
+        encodeMessageInto(this.outBatch, tag, r, msize);
+      }
     } catch (e) {
       log('p9.send: [Tag %d] %s: %s', tag, r.toString(), e instanceof Error ? e.message : String(e));
       const errno = e instanceof ErrMessageTooLarge ? syserror.EMSGSIZE.errno : syserror.EIO.errno;
-      b = encodeMessage(tag, new Rlerror(errno), this.msize());
+      encodeMessageInto(this.outBatch, tag, new Rlerror(errno), msize);
     }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(flushOutTick, this);
+    }
+  }
+
+  // queueChunk queues a frame of its own after the frames batched so far.
+  private queueChunk(b: Buffer): void {
+    this.cutBatch();
+    this.outq.push(b);
+  }
+
+  // cutBatch moves the frames batched so far into outq, as a copy of their
+  // own (the socket keeps chunks until written; the batch buffer is reused).
+  private cutBatch(): void {
+    const ob = this.outBatch;
+    const n = ob.off;
+    if (n === 0) return;
+    const out = Buffer.allocUnsafe(n);
+    ob.data.copy(out, 0, 0, n);
+    ob.off = 0;
+    if (ob.data.length > 1 << 16) ob.data = Buffer.allocUnsafe(4096); // Don't pin a huge batch.
+    this.outq.push(out);
+  }
+
+  /** flushOut writes the replies queued by send (called on the next tick). */
+  flushOut(): void {
+    this.flushScheduled = false;
+    this.cutBatch();
+    const q = this.outq;
+    if (q.length === 0) return;
+    this.outq = [];
     if (this.conn.destroyed || !this.conn.writable) return;
-    if (!this.conn.write(b) && !this.writeBlocked) {
+    let ok: boolean;
+    if (q.length === 1) {
+      ok = this.conn.write(q[0]);
+    } else {
+      // Node hands corked chunks to writev: one syscall, no concatenation.
+      this.conn.cork();
+      for (let i = 0; i < q.length - 1; i++) this.conn.write(q[i]);
+      ok = this.conn.write(q[q.length - 1]);
+      this.conn.uncork();
+    }
+    if (!ok && !this.writeBlocked) {
       // The client is not reading its replies: stop reading its requests
       // until they drain, so that neither side's buffers grow without bound.
       this.writeBlocked = true;
@@ -606,6 +693,8 @@ export class connState {
       // Wait for completion of all inflight requests; their replies still go
       // out if the client only shut down its sending side.
       await this.idle();
+      // Their replies are queued: write them before ending.
+      this.flushOut();
       // Ensure the connection is closed.
       if (!this.conn.destroyed) {
         await new Promise<void>((resolve) => {
@@ -627,6 +716,11 @@ export class connState {
     })();
     return this.done;
   }
+}
+
+// flushOutTick is flushOut as a process.nextTick callback (no closure per tick).
+function flushOutTick(cs: connState): void {
+  cs.flushOut();
 }
 
 /** xattrWalk marks a fid made by Txattrwalk: reads return value. */

@@ -15,7 +15,7 @@ import { Errno } from '../abi/linux/errors';
 import * as syserror from '../syserror/syserror';
 import { LinuxError } from '../syserror/syserror';
 import { buffer, ErrBadMessage } from './buffer';
-import { isPayloader, Message, msgRegistry, Rreaddir } from './messages';
+import { isPayloader, Message, msgRegistry, Rread, Rreaddir, rreadFrame, rreadFrameHeader } from './messages';
 import { MsgType, NoTag, Tag } from './p9';
 
 const log = debugModule('gvisor:p9');
@@ -123,6 +123,10 @@ export function encodeMessageInto(b: buffer, tag: Tag, m: Message, msize: number
  */
 export function encodeMessage(tag: Tag, m: Message, msize: number = maximumLength): Buffer {
   if (log.enabled) log('send [Tag %d] %s', tag, m.toString());
+  if (m.type === MsgType.Rread) {
+    const f = rreadFrame(m as Rread);
+    if (f !== undefined) return rreadInFrame(tag, m as Rread, f, msize);
+  }
   // Only Rread and Twrite know their payload without encoding it.
   if ((m.type === MsgType.Rread || m.type === MsgType.Twrite) && isPayloader(m)) {
     const p = m.payload();
@@ -149,6 +153,34 @@ export function encodeMessage(tag: Tag, m: Message, msize: number = maximumLengt
   }
   if (scratch.data.length > 1 << 16) scratch.data = Buffer.allocUnsafe(4096); // Don't pin a huge scratch.
   return out;
+}
+
+// rreadInFrame returns the frame of an Rread whose data was read straight
+// into f (Rread.inFrame): the header goes in front of it, no byte of data
+// moves.
+function rreadInFrame(tag: Tag, r: Rread, f: Buffer, msize: number): Buffer {
+  const n = r.data.length;
+  const size = rreadFrameHeader + n;
+  if (size > msize || size > maximumLength) {
+    throw new ErrMessageTooLarge(size, Math.min(msize, maximumLength), false);
+  }
+  if (r.data.buffer !== f.buffer || r.data.byteOffset !== f.byteOffset + rreadFrameHeader) {
+    // data was replaced without going through setPayload: encode it.
+    r.setPayload(r.data);
+    return encodeMessage(tag, r, msize);
+  }
+  f[0] = size;
+  f[1] = size >>> 8;
+  f[2] = size >>> 16;
+  f[3] = size >>> 24;
+  f[4] = MsgType.Rread;
+  f[5] = tag;
+  f[6] = tag >>> 8;
+  f[7] = n;
+  f[8] = n >>> 8;
+  f[9] = n >>> 16;
+  f[10] = n >>> 24;
+  return size === f.length ? f : f.subarray(0, size);
 }
 
 /** send writes the frame of m to s. A failed write surfaces as s's 'error'. */

@@ -27,6 +27,10 @@ const TREE_FILES_PER_DIR = 100;
 const CREATE_FILES = 2000;
 const BIG = 64 << 20;
 const INFLIGHT = 16;
+// FSGOFER_BENCH_ONLY runs only the workloads whose name contains it (e.g. "64 MiB").
+const ONLY = process.env.FSGOFER_BENCH_ONLY ?? '';
+// FSGOFER_BENCH_NODE_ARGS are extra node options for our gofer (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+const NODE_ARGS = (process.env.FSGOFER_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a.length > 0);
 
 interface server {
   name: string;
@@ -67,7 +71,7 @@ async function waitForPort(port: number, proc: child_process.ChildProcess): Prom
 async function startOurs(root: string): Promise<server> {
   const port = await freePort();
   const gofer = path.join(__dirname, '..', '..', 'cmd', 'gofer.js');
-  const proc = child_process.spawn(process.execPath, [gofer, '--root', root, '--listen', `tcp:127.0.0.1:${port}`, '--msize', String(MSIZE)], {
+  const proc = child_process.spawn(process.execPath, [...NODE_ARGS, gofer, '--root', root, '--listen', `tcp:127.0.0.1:${port}`, '--msize', String(MSIZE)], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   await waitForPort(port, proc);
@@ -200,6 +204,7 @@ export async function run(): Promise<void> {
       ['64 MiB sequential read', (r) => bigRead(r, readBuf)],
     ];
     for (const [name, fn] of workloads) {
+      if (!name.includes(ONLY)) continue;
       const times = new Map<string, number>();
       const cpus = new Map<string, number>();
       for (const s of servers) {

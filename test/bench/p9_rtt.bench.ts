@@ -69,6 +69,7 @@ async function rawRate(sockPath: string, inflight: number, ms: number): Promise<
       if (stop) return;
       if (process.hrtime.bigint() >= deadline) {
         stop = true;
+        lastDone = done;
         const rate = (done * 1e9) / Number(process.hrtime.bigint() - start);
         s.destroy();
         resolve(rate);
@@ -79,6 +80,41 @@ async function rawRate(sockPath: string, inflight: number, ms: number): Promise<
     });
     s.write(batch);
   });
+}
+
+// lastDone is the number of round trips of the last rawRate or p9Rate call.
+let lastDone = 0;
+
+// cpuMs is the CPU time (user + system) a process has used, from
+// /proc/PID/stat (clock ticks of 10 ms): the server's cost per request, which
+// a loaded machine does not distort the way it distorts rates.
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+// costs accumulates a server's CPU time and round trips per measurement.
+class costs {
+  cpu = 0;
+  ops = 0;
+
+  async measure(pid: number | undefined, fn: () => Promise<number>): Promise<number> {
+    const c0 = cpuMs(pid);
+    const rate = await fn();
+    this.cpu += cpuMs(pid) - c0;
+    this.ops += lastDone;
+    return rate;
+  }
+
+  toString(): string {
+    return `${((this.cpu * 1000) / this.ops).toFixed(1)} µs`;
+  }
 }
 
 // p9Rate measures Tgetattr round trips per second with `inflight` callers.
@@ -95,6 +131,7 @@ async function p9Rate(root: ClientFile, inflight: number, ms: number): Promise<n
     }
   };
   await Promise.all(Array.from({ length: inflight }, loop));
+  lastDone = done;
   return (done * 1e9) / Number(process.hrtime.bigint() - start);
 }
 
@@ -129,11 +166,13 @@ export async function run(): Promise<void> {
     let raw32 = 0;
     let p932 = 0;
     const rounds = 3;
+    const pid = proc.pid;
+    const [craw1, cp91, craw32, cp932] = [new costs(), new costs(), new costs(), new costs()];
     for (let r = 0; r < rounds; r++) {
-      raw1 = Math.max(raw1, await rawRate(rawPath, 1, ms / rounds));
-      p91 = Math.max(p91, await p9Rate(root, 1, ms / rounds));
-      raw32 = Math.max(raw32, await rawRate(rawPath, 32, ms / rounds));
-      p932 = Math.max(p932, await p9Rate(root, 32, ms / rounds));
+      raw1 = Math.max(raw1, await craw1.measure(pid, () => rawRate(rawPath, 1, ms / rounds)));
+      p91 = Math.max(p91, await cp91.measure(pid, () => p9Rate(root, 1, ms / rounds)));
+      raw32 = Math.max(raw32, await craw32.measure(pid, () => rawRate(rawPath, 32, ms / rounds)));
+      p932 = Math.max(p932, await cp932.measure(pid, () => p9Rate(root, 32, ms / rounds)));
     }
 
     console.log(`p9 round trips per second (Tgetattr/Rgetattr, client → our server over MemFS, Unix socket, server in a child process)`);
@@ -142,6 +181,9 @@ export async function run(): Promise<void> {
     console.log(`  raw socket ping-pong, 32 in flight    ${fmt(raw32).padStart(12)} /s`);
     console.log(`  p9 client,            32 in flight    ${fmt(p932).padStart(12)} /s   ratio to raw ${(p932 / raw32).toFixed(2)}`);
     console.log(`  p9 32 in flight / p9 1 in flight      ${(p932 / p91).toFixed(2)}x (goal: well above 1)`);
+    console.log(
+      `  server CPU per round trip: raw ${craw1} / ${craw32}, p9 ${cp91} / ${cp932} (1 / 32 in flight; the rates above are wall time on a shared machine)`,
+    );
     await client.close();
 
     // The same client against diod (a C 9P2000.L server, plain 9P2000.L:
