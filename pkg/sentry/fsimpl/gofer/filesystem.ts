@@ -83,7 +83,7 @@ declare module './gofer' {
     resolveLocked(ctx: Context, rp: vfs.ResolvingPath, ds: dentrySlice): Promise<dentry>;
     doCreateAt(
       ctx: Context, rp: vfs.ResolvingPath, dir: boolean, createInRemoteDir: createInRemoteDirFn,
-      createInSyntheticDir: createInSyntheticDirFn | null,
+      createInSyntheticDir: createInSyntheticDirFn | null, checkBeforeMayCreate?: (() => void) | null,
     ): Promise<void>;
     doUnlinkAt(ctx: Context, rp: vfs.ResolvingPath, dir: boolean): Promise<void>;
   }
@@ -533,7 +533,7 @@ function rLockRename(fs: filesystem): Promise<void> | null {
  */
 filesystem.prototype.doCreateAt = async function doCreateAt(
   this: filesystem, ctx: Context, rp: vfs.ResolvingPath, dir: boolean, createInRemoteDir: createInRemoteDirFn,
-  createInSyntheticDir: createInSyntheticDirFn | null,
+  createInSyntheticDir: createInSyntheticDirFn | null, checkBeforeMayCreate: (() => void) | null = null,
 ): Promise<void> {
   const ds = new dentrySlice();
   const w = rLockRename(this);
@@ -569,6 +569,9 @@ filesystem.prototype.doCreateAt = async function doCreateAt(
       const mnt = rp.mount();
       mnt.checkBeginWrite();
       try {
+        // Linux's do_linkat runs may_linkat here, between filename_create
+        // (EEXIST, EROFS) and may_create (EACCES).
+        checkBeforeMayCreate?.();
         parent.checkPermissions(rp.credentials(), vfs.MayWrite);
         if (!dir && rp.mustBeDir()) throw syserror.ENOENT;
         if (parent.isSynthetic()) {
@@ -641,7 +644,14 @@ filesystem.prototype.doUnlinkAt = async function doUnlinkAt(
       await this.revalidatePath(ctx, rp, start, ds);
     }
     const parent = await this.walkParentDirLocked(ctx, rp, start, ds);
-    parent.checkPermissions(rp.credentials(), vfs.MayWrite | vfs.MayExec);
+    try {
+      parent.checkPermissions(rp.credentials(), vfs.MayWrite | vfs.MayExec);
+    } catch (err) {
+      // Linux looks the name up (ENOENT) before may_delete() checks write
+      // permission on the parent (EACCES); gVisor at dbe41765 checks first.
+      // Followed Linux, paying for the lookup only on this error path.
+      await enoentBeforeEACCES(this, ctx, rp, parent, err, ds);
+    }
     rp.mount().checkBeginWrite();
     try {
       const name = rp.component();
@@ -672,6 +682,30 @@ filesystem.prototype.doUnlinkAt = async function doUnlinkAt(
   }
 };
 
+/**
+ * enoentBeforeEACCES rethrows err (a failed write permission check on
+ * parent), or ENOENT when the parent is searchable and the final component
+ * of rp names nothing, as Linux orders them.
+ */
+async function enoentBeforeEACCES(
+  fs: filesystem, ctx: Context, rp: vfs.ResolvingPath, parent: dentry, err: unknown, ds: dentrySlice,
+): Promise<never> {
+  if (err !== syserror.EACCES) throw err;
+  parent.checkPermissions(rp.credentials(), vfs.MayExec);
+  const name = rp.component();
+  if (name === '.' || name === '..' || name.length > linux.NAME_MAX) throw err;
+  if (!parent.dirMu.tryLock()) await lockSlow(parent.dirMu);
+  let child: dentry | null;
+  try {
+    const r = fs.getChildLocked(ctx, rp.virtualFilesystem(), parent, name, ds);
+    child = r instanceof Promise ? await r : r;
+  } finally {
+    parent.dirMu.unlock();
+  }
+  if (child === null) throw syserror.ENOENT;
+  throw err;
+}
+
 /** unlinkChildLocked is the rest of doUnlinkAt, with parent.dirMu locked. */
 async function unlinkChildLocked(
   fs: filesystem, ctx: Context, rp: vfs.ResolvingPath, vfsObj: vfs.VirtualFilesystem, mntns: vfs.MountNamespace,
@@ -683,7 +717,11 @@ async function unlinkChildLocked(
   if (ok && child === null) throw syserror.ENOENT;
 
   const sticky = (parent.mode & linux.S_ISVTX) !== 0;
-  if (sticky) {
+  // Our addition (gVisor issue #6739): when some file has several names, an
+  // uncached name may be another link of a cached inode whose nlink must
+  // drop, so look it up as the sticky case does (Linux always looks it up).
+  const mayShareInode = !ok && !dir && fs.inodeByQIDPath.size > 0;
+  if (sticky || mayShareInode) {
     if (!ok) {
       // If the sticky bit is set, we need to retrieve the child to determine
       // whether removing it is allowed.
@@ -695,7 +733,7 @@ async function unlinkChildLocked(
       child = await fs.revalidateChildLocked(ctx, vfsObj, parent, name, child, ds);
     }
     if (child === null) throw syserror.ENOENT;
-    parent.mayDelete(rp.credentials(), child);
+    if (sticky) parent.mayDelete(rp.credentials(), child);
   }
 
   // If a child dentry exists, prepare to delete it. This should fail if it
@@ -903,7 +941,6 @@ filesystem.prototype.linkAt = function linkAt(
     const gid = d.gid;
     const uid = d.uid;
     const mode = d.mode;
-    vfs.mayLink(rp.credentials(), mode, uid, gid);
     if (d.nlink === 0) throw syserror.ENOENT;
     if (d.nlink === 0xffffffff) throw syserror.EMLINK;
     if (d.isSynthetic()) throw syserror.EPERM; // no fid to link (gVisor dereferences a nil file)
@@ -921,7 +958,12 @@ filesystem.prototype.linkAt = function linkAt(
       d.touchCtime();
       d.inode.notify(ctx, '', IN_ATTRIB, 0, vfs.InodeEvent, false /* unlinked */);
     }
-  }, null);
+  }, null, () => {
+    // gVisor at dbe41765 checks vfs.MayLink inside the callback, after the
+    // parent's write permission; Linux checks may_linkat (EPERM) first.
+    const d = vd.dentry().impl as dentry;
+    vfs.mayLink(rp.credentials(), d.mode, d.uid, d.gid);
+  });
 };
 
 /** mkdirAt implements vfs.FilesystemImpl.mkdirAt. */
@@ -1336,10 +1378,12 @@ filesystem.prototype.renameAt = async function renameAt(
   this: filesystem, ctx: Context, rp: vfs.ResolvingPath, oldParentVD: vfs.VirtualDentry, oldName: string,
   opts: vfs.RenameOptions,
 ): Promise<void> {
-  if ((opts.flags ?? 0) !== 0) {
-    // Requires 9P support.
-    throw syserror.EINVAL;
-  }
+  // gVisor at dbe41765 refuses every flag ("Requires 9P support"). Linux
+  // supports RENAME_NOREPLACE on every local filesystem; we check it here,
+  // on the dentry found below (revalidated first in shared mode), as gVisor
+  // did later. RENAME_EXCHANGE and RENAME_WHITEOUT still need 9P support.
+  const flags = opts.flags ?? 0;
+  if ((flags & ~linux.RENAME_NOREPLACE) !== 0) throw syserror.EINVAL;
 
   const ds = new dentrySlice();
   if (!this.renameMu.tryLock()) await lockSlow(this.renameMu);
@@ -1354,7 +1398,10 @@ filesystem.prototype.renameAt = async function renameAt(
       const oldParent = oldParentVD.dentry().impl as dentry;
       if (!oldParent.cachedMetadataAuthoritative()) await oldParent.updateFromGetattr(ctx);
       const creds = rp.credentials();
-      oldParent.checkPermissions(creds, vfs.MayWrite | vfs.MayExec);
+      // Linux looks the old name up (ENOENT) before may_delete() checks
+      // write permission (EACCES); gVisor at dbe41765 checks first. Followed
+      // Linux: search permission here, write permission after the lookup.
+      oldParent.checkPermissions(creds, vfs.MayExec);
 
       const vfsObj = rp.virtualFilesystem();
       // We need a dentry representing the renamed file since, if it's a
@@ -1364,6 +1411,7 @@ filesystem.prototype.renameAt = async function renameAt(
         const r = this.getChildLocked(ctx, vfsObj, oldParent, oldName, ds);
         const renamed = r instanceof Promise ? await r : r;
         if (renamed === null) throw syserror.ENOENT;
+        oldParent.checkPermissions(creds, vfs.MayWrite | vfs.MayExec);
         oldParent.mayDelete(creds, renamed);
         if (renamed.isDir()) {
           if (renamed === newParent || genericIsAncestorDentry(renamed, newParent)) throw syserror.EINVAL;
@@ -1384,7 +1432,22 @@ filesystem.prototype.renameAt = async function renameAt(
           const replaced = rr instanceof Promise ? await rr : rr;
           let replacedVFSD: vfs.Dentry | null = null;
           if (replaced !== null) {
+            // Linux (do_renameat2) fails RENAME_NOREPLACE onto an existing name first.
+            if ((flags & linux.RENAME_NOREPLACE) !== 0) throw syserror.EEXIST;
+            // Linux (vfs_rename: "if (source == target) return 0"): renaming
+            // a file onto another link of itself does nothing; the host's
+            // rename(2) does nothing either, so the dentry tree must not
+            // move. gVisor at dbe41765 compares dentries only, and drops
+            // the old name from its cache (our addition, following Linux).
+            if (replaced !== renamed && !renamed.isSynthetic() && !replaced.isSynthetic() &&
+                replaced.qidPath === renamed.qidPath) {
+              return;
+            }
             replacedVFSD = replaced.vfsd;
+            // Linux may_delete(new_dir, new_dentry): the sticky bit of the
+            // new parent protects the replaced file (missing in gVisor at
+            // dbe41765; followed Linux).
+            newParent.mayDelete(creds, replaced);
             if (replaced.isDir()) {
               if (!renamed.isDir()) throw syserror.EISDIR;
               if (genericIsAncestorDentry(replaced, renamed)) throw syserror.ENOTEMPTY;

@@ -181,7 +181,13 @@ for (const be of backends()) {
     t.is(await errnoOf(rename('dst/g', 'dst/sub')), 'EISDIR');
     t.is(await errnoOf(rename('dst/sub', 'dst/g')), 'ENOTDIR');
     t.is(await errnoOf(rename('nope', 'x')), 'ENOENT');
-    t.is(await errnoOf(rename('dst/g', 'dst/h', linux.RENAME_NOREPLACE)), 'EINVAL', 'gVisor: rename flags need 9P support');
+    // Linux: RENAME_NOREPLACE onto an existing name is EEXIST (gVisor at dbe41765: EINVAL for any flag; we follow
+    // Linux); RENAME_EXCHANGE still needs 9P support (EINVAL).
+    fs.writeFileSync(path.join(env.host, 'dst/h'), 'H');
+    t.is(await errnoOf(rename('dst/g', 'dst/h', linux.RENAME_NOREPLACE)), 'EEXIST', 'Linux: RENAME_NOREPLACE onto an existing name');
+    t.is(await errnoOf(rename('dst/g', 'dst/h', 2 /* RENAME_EXCHANGE */)), 'EINVAL', 'RENAME_EXCHANGE needs 9P support');
+    await rename('dst/h', 'dst/h2', linux.RENAME_NOREPLACE);
+    t.is(fs.readFileSync(path.join(env.host, 'dst/h2'), 'utf8'), 'H', 'RENAME_NOREPLACE onto a free name renames');
     fs.writeFileSync(path.join(env.host, 'dst/sub/k'), '');
     await vfsObj.mkdirAt(ctx, creds, env.pop('e'), { mode: 0o755 });
     await vfsObj.mkdirAt(ctx, creds, env.pop('e/full'), { mode: 0o755 });
