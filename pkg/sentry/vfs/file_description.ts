@@ -329,6 +329,10 @@ export class FileDescription implements Waitable {
    * continues iteration from the end of the last call.
    */
   iterDirents(ctx: Context, cb: IterDirentsCallback): Promise<void> {
+    // Differs from gVisor: a directory that has been removed (or replaced by
+    // a rename) lists nothing; Linux's iterate_dir returns ENOENT for it
+    // (IS_DEADDIR) before calling the filesystem.
+    if (this.vd._dentry!.isDead()) return Promise.reject(syserror.ENOENT);
     return this.impl.iterDirents(ctx, cb);
   }
 

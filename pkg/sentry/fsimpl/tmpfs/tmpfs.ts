@@ -748,6 +748,10 @@ export class inode {
     // directories) before inode_permission.
     vfs.checkXattrPermissions(creds, ats, this.mode, this.uid, name);
     vfs.genericCheckPermissions(creds, ats, this.mode, this.uid, this.gid);
+    // Differs from gVisor: a bare namespace prefix ("user.") names no
+    // attribute; Linux's xattr_resolve_name, run after xattr_permission,
+    // rejects it with EINVAL.
+    if (name === linux.XATTR_USER_PREFIX || name === linux.XATTR_TRUSTED_PREFIX) throw syserror.EINVAL;
   }
 }
 

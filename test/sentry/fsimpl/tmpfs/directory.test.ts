@@ -134,7 +134,9 @@ test('rmdir: ENOTEMPTY, "." EINVAL, ".." ENOTEMPTY, a file ENOTDIR, missing ENOE
   const fd = await openAt(env, 'd', linux.O_RDONLY);
   t.teardown(() => fd.decRef(ctx));
   t.is(await rmdir('d'), 'ok');
-  t.deepEqual((await readN(env, fd, 100)).map((d) => d.name), ['.', '..']);
+  // Linux's iterate_dir: a removed directory lists nothing, ENOENT
+  // (gVisor at dbe41765 still listed "." and "..").
+  t.is(await errnoOf(readN(env, fd, 100)), 'ENOENT');
   t.is((await fd.stat(ctx, {})).nlink, 0, 'a removed directory has no links');
   // Creating in a removed directory: ENOENT (relative to the open fd).
   t.is(await errnoOf(vfsObj.mkdirAt(ctx, creds, env.pop('x', false, fd.virtualDentry()), { mode: 0o755 })), 'ENOENT');
