@@ -84,8 +84,9 @@ function failingFor(b: Backend): Record<string, string> {
     'set-ID bits as an unprivileged owner: write, truncate and chmod clear or refuse them': setid,
     'umask and creation modes': setid + ' (open O_CREAT 04755, chmod 07777)',
     'FIFOs: non-blocking opens, data, EOF, ENXIO without readers': 'a named pipe on a gofer is opened through the ' +
-      'server, not as a sentry pipe: O_WRONLY|O_NONBLOCK without a reader opens instead of ENXIO, and reads see EAGAIN ' +
-      'instead of EOF (gofer fsimpl special_file.ts / host_named_pipe.ts vs Linux fifo_open)',
+      'server, and pkg/fsgofer holds every FIFO\'s control fd open O_RDONLY|O_NONBLOCK (as gVisor\'s fsgofer ' +
+      'openAnyFile at dbe41765): the host always sees a reader, so O_WRONLY|O_NONBLOCK opens instead of ENXIO, and ' +
+      'that writer then makes reads EAGAIN instead of EOF. Fixing it is pkg/fsgofer\'s (walk FIFOs with O_PATH)',
   };
   if (b.server === 'gofer') return all;
   return { ...all };
