@@ -1190,6 +1190,9 @@ dentry.prototype.open = async function open(
         if (this.fs.iopts.openSocketsByConnecting) return this.openSocketByConnecting(ctx, opts);
         break;
       case linux.S_IFIFO:
+        // Differs from gVisor: access mode 3 (O_WRONLY|O_RDWR) passes
+        // may_open but Linux's fifo_open rejects it with EINVAL.
+        if ((opts.flags & linux.O_ACCMODE) === linux.O_ACCMODE) throw syserror.EINVAL;
         if (this.isSynthetic()) return openSyntheticPipe(ctx, mnt, this, opts.flags);
         break;
     }
