@@ -11,15 +11,14 @@
 //   node dist/test/bench/fsgofer.bench.js
 import * as child_process from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { Client } from '../../pkg/p9/client';
 import { ClientFile } from '../../pkg/p9/client_file';
 import { AttrMaskAll, ReadOnly, ReadWrite, WriteOnly } from '../../pkg/p9/p9';
+import { DIOD, freePort, startDiod, waitForPort } from '../p9/client_util';
 
-const DIOD = '/usr/sbin/diod';
 // FSGOFER_BENCH_MSIZE overrides the msize offered to both servers (diod caps it at 64 KiB).
 const MSIZE = Number(process.env.FSGOFER_BENCH_MSIZE ?? 1 << 20);
 const TREE_DIRS = 100;
@@ -39,35 +38,6 @@ interface server {
   proc: child_process.ChildProcess;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, proc: child_process.ChildProcess): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect(port, '127.0.0.1');
-      c.once('connect', () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`nothing listens on port ${port}`);
-}
-
 async function startOurs(root: string): Promise<server> {
   const port = await freePort();
   const gofer = path.join(__dirname, '..', '..', 'cmd', 'gofer.js');
@@ -78,13 +48,10 @@ async function startOurs(root: string): Promise<server> {
   return { name: 'ours', address: `tcp:127.0.0.1:${port}`, aname: '/', proc };
 }
 
-async function startDiod(root: string): Promise<server> {
-  const port = await freePort();
-  const proc = child_process.spawn(DIOD, ['-f', '-n', '-N', '-e', root, '-l', `127.0.0.1:${port}`, '-L', 'stderr'], {
-    stdio: ['ignore', 'ignore', 'ignore'],
-  });
-  await waitForPort(port, proc);
-  return { name: 'diod', address: `tcp:127.0.0.1:${port}`, aname: root, proc };
+async function startDiodServer(root: string): Promise<server> {
+  // The same diod the tests start (numeric ids, no auth, root squash).
+  const d = await startDiod(root);
+  return { name: 'diod', address: d.address, aname: root, proc: d.proc };
 }
 
 function stopServer(s: server): Promise<void> {
@@ -185,7 +152,7 @@ export async function run(): Promise<void> {
     fs.mkdirSync(path.join(tree, 'create'));
     const ours = await startOurs(tree);
     servers.push(ours);
-    const diod = await startDiod(tree);
+    const diod = await startDiodServer(tree);
     servers.push(diod);
 
     const clients = new Map<string, { client: Client; root: ClientFile }>();

@@ -10,13 +10,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { Client } from '../../pkg/p9/client';
+import { DIOD, startDiod } from '../p9/client_util';
 import { ReadOnly } from '../../pkg/p9/p9';
 
 const repo = path.join(__dirname, '..', '..');
 const goferTS = path.join(repo, 'cmd', 'gofer.ts');
 const p9TS = path.join(repo, 'cmd', 'p9.ts');
 const tsNode = require.resolve('ts-node/register/transpile-only');
-const DIOD = '/usr/sbin/diod';
 const DIODLS = '/usr/sbin/diodls';
 const DIODCAT = '/usr/sbin/diodcat';
 
@@ -137,18 +137,6 @@ function execFile(file: string, args: string[]): Promise<{ code: number; stdout:
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 if (!fs.existsSync(DIOD) || !fs.existsSync(DIODLS) || !fs.existsSync(DIODCAT)) {
   test('interop with diod (diodls, diodcat)', (t) => {
     t.log('SKIPPED: diod not installed');
@@ -178,25 +166,9 @@ if (!fs.existsSync(DIOD) || !fs.existsSync(DIODLS) || !fs.existsSync(DIODCAT)) {
     }
 
     // diod exporting the same directory; our p9 tool against both.
-    const port = await freePort();
-    const diod = child_process.spawn(DIOD, ['-f', '-n', '-N', '-e', root, '-l', `127.0.0.1:${port}`, '-L', 'stderr'], {
-      stdio: 'ignore',
-    });
-    t.teardown(() => {
-      if (diod.exitCode === null) diod.kill('SIGTERM');
-    });
-    for (let i = 0; i < 100; i++) {
-      const ok = await new Promise<boolean>((resolve) => {
-        const c = net.connect(port, '127.0.0.1');
-        c.once('connect', () => {
-          c.destroy();
-          resolve(true);
-        });
-        c.once('error', () => resolve(false));
-      });
-      if (ok) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const diod = await startDiod(root);
+    t.teardown(() => diod.stop());
+    const port = diod.port;
     const p9 = (args: string[]): Promise<{ code: number; stdout: Buffer; stderr: string }> =>
       execFile(process.execPath, ['-r', tsNode, p9TS, ...args]);
     const [oursLs, diodLs, oursCat, diodCat] = await Promise.all([

@@ -50,6 +50,20 @@ function tryConnect(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * waitForPort resolves once 127.0.0.1:port accepts connections; it fails if
+ * proc exits first or nothing listens within 10 s.
+ */
+export async function waitForPort(port: number, proc: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 10000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`server exited (${proc.exitCode ?? proc.signalCode})`);
+    if (await tryConnect(port)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port}`);
+}
+
 /** Diod is a running diod exporting dir on 127.0.0.1:port. */
 export interface Diod {
   dir: string;
