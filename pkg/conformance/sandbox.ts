@@ -50,7 +50,7 @@ export class Sandbox {
     let kernel: Kernel;
     let backing: string | null = null;
     if (opts.fs === 'tmpfs') {
-      kernel = await Kernel.create();
+      kernel = await Kernel.create({ root: { fsType: 'tmpfs' } });
     } else {
       let address = opts.server;
       if (address === 'ours') {

@@ -36,7 +36,7 @@ function ratio(label: string, a: number, b: number): void {
 
 export async function run(): Promise<void> {
   const ms = Number(process.env.VFS_BENCH_MS ?? 1000);
-  const k = await Kernel.create();
+  const k = await Kernel.create({ root: { fsType: 'tmpfs' } });
   const host = fs.mkdtempSync(path.join(os.tmpdir(), 'vfs-bench-'));
   try {
     const task = await k.newTask();

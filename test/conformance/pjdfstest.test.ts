@@ -9,7 +9,7 @@ import { Kernel } from '../../pkg/sentry/kernel/kernel';
 import { runPjdfstest, strtoll } from '../../pkg/conformance/pjdfstest';
 
 test('pjdfstest command lines: output and status as pjdfstest.c prints them', async (t) => {
-  const k = await Kernel.create();
+  const k = await Kernel.create({ root: { fsType: 'tmpfs' } });
   t.teardown(() => k.release());
   const run = (cmd: string) => runPjdfstest(k, cmd.split(' '), '/');
   const table: Array<[string, string, number]> = [

@@ -6,13 +6,21 @@
 // processes; a Task is a credentialed thread of filesystem calls (task.ts).
 // Kernel.create() does what gVisor's Kernel.Init plus runsc's
 // setupContainerFS/createMountNamespace do for the root filesystem: it
-// registers the filesystem types and mounts the root. Extra filesystem types
-// (the gofer's "9p") are added with registerFilesystemType() before
+// registers the filesystem types (runsc/boot/vfs.go:registerFilesystems:
+// "tmpfs" and the gofer's "9p") and mounts the root. As runsc, the default
+// root is a "9p" mount over a gofer child process (runsc/cmd/gofer.go; here
+// cmd/gofer spawned by startGofer) serving a host directory, a fresh
+// temporary one when none is given; release() stops that gofer. Extra
+// filesystem types are added with registerFilesystemType() before
 // Kernel.create(), or through KernelOptions.filesystemTypes.
 
 import type { Context } from '../../context';
 import * as context from '../../context';
 import * as fspath from '../../fspath';
+import * as fs from 'node:fs';
+
+import * as gofer from '../fsimpl/gofer/gofer';
+import { startGofer, type startedGofer } from '../fsimpl/gofer/start_gofer';
 import * as tmpfs from '../fsimpl/tmpfs/tmpfs';
 import { contextWithCredentials, newRootCredentials, type Credentials } from './auth';
 import type { FilesystemType, RegisterFilesystemTypeOptions } from '../vfs/filesystem_type';
@@ -53,6 +61,7 @@ export function registerFilesystemType(name: string, factory: () => FilesystemTy
   defaultFilesystemTypes.set(name, { name, factory, opts: { ...opts } });
 }
 
+registerFilesystemType(gofer.Name, () => new gofer.FilesystemType(), { allowUserList: true });
 registerFilesystemType(tmpfs.Name, () => new tmpfs.FilesystemType(), { allowUserMount: true, allowUserList: true });
 
 /** MountSpec says what to mount: the arguments of mount(2) beside the target. */
@@ -69,10 +78,34 @@ export interface MountSpec {
   internalData?: unknown;
 }
 
+/**
+ * FileAccessType is runsc's --file-access (runsc/config.FileAccessType): how
+ * the root gofer mount caches. "exclusive" (the default): the sandbox is the
+ * only user of the directory, the cache is authoritative (cache=fscache).
+ * "shared": the directory may change under the sandbox, every lookup
+ * revalidates (cache=remote_revalidating).
+ */
+export type FileAccessType = 'exclusive' | 'shared';
+
 /** KernelOptions are the options of Kernel.create(). */
 export interface KernelOptions {
-  /** root is the root filesystem; default tmpfs. */
+  /**
+   * root is the root filesystem. Default: "9p" over a gofer child process
+   * serving goferRoot (gVisor: runsc's root mount); give
+   * `{ fsType: 'tmpfs' }` for an in-memory root, or
+   * `{ fsType: '9p', source: 'tcp:HOST:PORT', options: 'aname=/dir' }` for
+   * another 9P2000.L server (diod).
+   */
   root?: MountSpec;
+  /**
+   * goferRoot is the existing host directory the default root's gofer
+   * serves; it is kept by release(). When absent, a fresh temporary directory
+   * (mode 0755, as a root filesystem) is served and release() removes it.
+   * Only with the default root.
+   */
+  goferRoot?: string;
+  /** fileAccess is the default root's cache policy (runsc --file-access); default "exclusive". */
+  fileAccess?: FileAccessType;
   /** mounts are mounted after the root, in order, creating missing mount points. */
   mounts?: Array<MountSpec & { target: string }>;
   /** filesystemTypes are registered in this kernel besides the default ones. */
@@ -82,6 +115,13 @@ export interface KernelOptions {
 // The realtime clock, nanoseconds: Date.now() anchors it and hrtime advances
 // it, so that it never goes backwards within one process.
 const hrtimeBase = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+
+// p9MountData returns the mount options of the default root's "9p" mount
+// (gVisor: runsc/boot/fs.go:p9MountData, with our unix: address in place of
+// trans=fd,rfdno,wfdno).
+function p9MountData(fa: FileAccessType): string {
+  return fa === 'shared' ? 'cache=remote_revalidating' : '';
+}
 
 function mountOptionsOf(spec: MountSpec): MountOptions {
   return {
@@ -113,6 +153,12 @@ export class Kernel {
 
   private nextTID = 1;
 
+  /** rootGofer is the gofer child process behind the default root, or null. */
+  private rootGofer: startedGofer | null = null;
+
+  /** rootFilesystem is the default root's gofer filesystem, whose connection release() waits for. */
+  private rootFilesystem: gofer.filesystem | null = null;
+
   private constructor() {}
 
   /**
@@ -128,9 +174,28 @@ export class Kernel {
     for (const r of opts.filesystemTypes ?? []) types.set(r.name, r);
     for (const r of types.values()) k.vfs.mustRegisterFilesystemType(r.name, r.factory(), r.opts);
 
-    const root = opts.root ?? { fsType: tmpfs.Name };
-    k.mntns = await k.vfs.newMountNamespace(ctx, k.rootCredentials, root.source ?? '', root.fsType, mountOptionsOf(root));
-    for (const m of opts.mounts ?? []) await k.mount(m.target, m);
+    let root = opts.root;
+    try {
+      if (root === undefined) {
+        if (opts.goferRoot !== undefined && !fs.statSync(opts.goferRoot, { throwIfNoEntry: false })?.isDirectory()) {
+          throw new Error(`kernel: goferRoot ${opts.goferRoot}: not a directory`);
+        }
+        k.rootGofer = await startGofer({ root: opts.goferRoot });
+        // mkdtemp makes 0700; a root filesystem is 0755.
+        if (opts.goferRoot === undefined) fs.chmodSync(k.rootGofer.root, 0o755);
+        root = {
+          fsType: gofer.Name,
+          source: k.rootGofer.address,
+          options: p9MountData(opts.fileAccess ?? 'exclusive'),
+        };
+      }
+      k.mntns = await k.vfs.newMountNamespace(ctx, k.rootCredentials, root.source ?? '', root.fsType, mountOptionsOf(root));
+      if (k.rootGofer !== null) k.rootFilesystem = k.mntns.root().mount().filesystem().impl as gofer.filesystem;
+      for (const m of opts.mounts ?? []) await k.mount(m.target, m);
+    } catch (err) {
+      await k.release();
+      throw err;
+    }
     return k;
   }
 
@@ -161,6 +226,19 @@ export class Kernel {
   rootMountNamespace(): MountNamespace {
     if (this.mntns === null) throw new Error('kernel: no root mount namespace (released?)');
     return this.mntns;
+  }
+
+  /**
+   * goferHostRoot returns the host directory the default root's gofer
+   * serves, or null when the root is not the default gofer mount.
+   */
+  goferHostRoot(): string | null {
+    return this.rootGofer?.root ?? null;
+  }
+
+  /** goferPID returns the process id of the default root's gofer, or null. */
+  goferPID(): number | null {
+    return this.rootGofer?.pid ?? null;
   }
 
   /** rootDirectory returns the root of the root mount namespace, without taking a reference. */
@@ -202,6 +280,8 @@ export class Kernel {
   /**
    * release releases every task still alive, the root mount namespace and
    * the VFS: afterwards every reference count is back where it started.
+   * Then it stops the default root's gofer (once the filesystem's connection
+   * is closed) and removes the temporary directory it served.
    */
   async release(): Promise<void> {
     for (const t of [...this.tasks]) await t.release();
@@ -211,5 +291,12 @@ export class Kernel {
       this.mntns = null;
     }
     this.vfs.release(ctx);
+    const g = this.rootGofer;
+    if (g !== null) {
+      this.rootGofer = null;
+      if (this.rootFilesystem !== null) await this.rootFilesystem.closed;
+      this.rootFilesystem = null;
+      await g.close();
+    }
   }
 }

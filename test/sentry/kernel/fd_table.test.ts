@@ -12,7 +12,7 @@ import { Kernel } from '../../../pkg/sentry/kernel/kernel';
 import type { Task } from '../../../pkg/sentry/kernel/task';
 
 async function setup(t: { teardown(fn: () => Promise<void>): void }, opts: { rlimitNofile?: number } = {}): Promise<Task> {
-  const k = await Kernel.create();
+  const k = await Kernel.create({ root: { fsType: 'tmpfs' } });
   const task = await k.newTask(opts);
   t.teardown(() => k.release());
   return task;

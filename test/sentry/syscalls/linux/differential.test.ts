@@ -19,7 +19,7 @@ let setupPromise: Promise<Setup> | null = null;
 
 function getSetup(): Promise<Setup> {
   setupPromise ??= (async () => {
-    const k = await Kernel.create();
+    const k = await Kernel.create({ root: { fsType: 'tmpfs' } });
     const root = await k.newTask();
     await root.fs.mkdir('/w', 0o755);
     await root.fs.chmod('/w', 0o755);

@@ -27,7 +27,7 @@ if (!fs.existsSync(INOTIFYWAIT)) {
     const dir = host.sub('w', 0o755);
     const expected = await hostEvents(dir, sequence);
 
-    const k = await Kernel.create();
+    const k = await Kernel.create({ root: { fsType: 'tmpfs' } });
     t.teardown(() => k.release());
     const root = await k.newTask();
     await root.fs.mkdir('/w', 0o755);
@@ -75,7 +75,7 @@ if (fs.existsSync(INOTIFYWAIT)) {
       ['open', 't', 't', O_CREAT | O_WRONLY, 0o644], ['close', 't']]);
     const expected = await hostEvents(dir, selfSequence, [['f', 'file'], ['sub', 'sub'], ['t', 'target']]);
 
-    const k = await Kernel.create();
+    const k = await Kernel.create({ root: { fsType: 'tmpfs' } });
     t.teardown(() => k.release());
     const root = await k.newTask();
     await root.fs.mkdir('/w', 0o755);
@@ -109,7 +109,7 @@ if (fs.existsSync(INOTIFYWAIT)) {
 }
 
 test('read(2) of an inotify fd: struct inotify_event layout, EINVAL for a too-small buffer, blocking read waits', async (t) => {
-  const k = await Kernel.create();
+  const k = await Kernel.create({ root: { fsType: 'tmpfs' } });
   t.teardown(() => k.release());
   const task = await k.newTask();
   const s = task.sys;

@@ -40,7 +40,7 @@ function norm(r: Result): Result | string {
 }
 
 test('mount points: EBUSY for rmdir/rename, EXDEV across mounts (Linux values; host kernel when mountable)', async (t) => {
-  const k = await Kernel.create();
+  const k = await Kernel.create({ root: { fsType: 'tmpfs' } });
   t.teardown(() => k.release());
   const root = await k.newTask();
   await root.fs.mkdir('/w');
@@ -70,7 +70,7 @@ test('mount points: EBUSY for rmdir/rename, EXDEV across mounts (Linux values; h
 });
 
 test('mount(2)/umount2(2) argument checks and effects', async (t) => {
-  const k = await Kernel.create();
+  const k = await Kernel.create({ root: { fsType: 'tmpfs' } });
   t.teardown(() => k.release());
   const root = await k.newTask();
   const s = root.sys;

@@ -27,7 +27,7 @@ function e(n: number): string | number {
 }
 
 async function setup(t: { teardown(fn: () => Promise<void>): void }): Promise<{ k: Kernel; task: Task }> {
-  const k = await Kernel.create();
+  const k = await Kernel.create({ root: { fsType: 'tmpfs' } });
   t.teardown(() => k.release());
   return { k, task: await k.newTask() };
 }
