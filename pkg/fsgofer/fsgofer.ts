@@ -33,7 +33,14 @@
 //   - every method returns a Promise (pkg/p9's File), although each runs its
 //     few host calls synchronously: none of them can block;
 //   - a clone (walk of no names) answers no QID, as this tree's p9 server
-//     expects (gVisor answers one).
+//     expects (gVisor answers one);
+//   - modes keep S_ISUID/S_ISGID (07777, as gVisor 92374e519 and diod) on
+//     create, mkdir, mknod and setattr, also past the chown that follows a
+//     creation (gVisor at dbe41765 masks them off: 01777);
+//   - named pipes, sockets, devices and symlinks are held by O_PATH control
+//     fds, never opened before Tlopen (openControl);
+//   - Readdir's type byte is the host's d_type (DT_*), as diod and Linux's
+//     v9fs client use it, not the QID type.
 
 import * as linux from '../abi/linux';
 import { logger } from '../context/context';
@@ -73,9 +80,17 @@ const openFlags = linux.O_NOFOLLOW | linux.O_CLOEXEC;
 
 const allowedOpenFlags = linux.O_TRUNC;
 
-// permissionsMask is p9's: rwx for all and the sticky bit. Creation never
-// sets S_ISUID/S_ISGID on the host (gVisor's FileMode.Permissions()).
-const permissionsMask = 0o1777;
+// permissionsMask is p9's (07777: rwx for all, sticky, setgid and setuid).
+// Differs from gVisor at dbe41765 (01777): the client applies Linux's
+// rules for the set-ID bits and the gofer stores the mode it is sent, as
+// gVisor 92374e519 and diod do. The root directory confines the client's
+// files, set-ID ones included.
+const permissionsMask = 0o7777;
+
+// setIDBits are the bits Linux's chown(2) clears from a non-directory
+// (S_ISGID only with group execute) even when root calls it, and mkdir(2)
+// drops from the mode it is given.
+const setIDBits = linux.S_ISUID | linux.S_ISGID;
 
 // Remember the process uid/gid to skip chown calls when file owner/group
 // doesn't need to be changed.
@@ -167,6 +182,70 @@ function openAnyFile(pathDebug: string, fn: (mode: number) => number): openResul
   throw syserror.fromNodeError(err);
 }
 
+/**
+ * heldByPath tells whether a file of this type is held by an O_PATH control
+ * fd only, and opened for real only by Tlopen: opening a named pipe, even
+ * O_RDONLY|O_NONBLOCK, makes the gofer a reader the host sees (a writer's
+ * O_NONBLOCK open then succeeds instead of ENXIO, a read finds no EOF), and
+ * opening a device runs its driver. A symlink cannot be opened at all.
+ */
+function heldByPath(fileType: number): boolean {
+  return fileType !== linux.S_IFREG && fileType !== linux.S_IFDIR;
+}
+
+interface controlFile extends openResult {
+  stat: sc.Stat;
+}
+
+/**
+ * openControl opens 'name' in 'dirfd' for a localFile's control fd: a
+ * regular file or directory as openAnyFile does (O_RDONLY|O_NONBLOCK, else
+ * O_PATH), anything else with O_PATH only (heldByPath).
+ *
+ * Differs from gVisor (dbe41765 and also later, tryOpen in
+ * runsc/fsgofer/lisafs.go, which open every file O_RDONLY|O_NONBLOCK
+ * first): the type is asked first (fstatat, never following), since
+ * Linux users must not see the gofer as a named pipe's reader.
+ */
+function openControl(dirfd: number, name: string, pathDebug: string): controlFile {
+  const hint = sc.fstatat(dirfd, name, linux.AT_SYMLINK_NOFOLLOW).mode & linux.S_IFMT;
+  const r = heldByPath(hint)
+    ? { fd: sc.openat(dirfd, name, openFlags | linux.O_PATH, 0), readable: false }
+    : openAnyFile(pathDebug, (mode) => sc.openat(dirfd, name, openFlags | mode, 0));
+  return statControl(r);
+}
+
+// statControl stats a control fd just opened (closing it on failure). If
+// the name was replaced between the type check and the open by a file
+// held by path, the readable fd is traded for an O_PATH one of the same
+// file.
+function statControl(r: openResult): controlFile {
+  try {
+    const stat = sc.fstat(r.fd);
+    if (r.readable && heldByPath(stat.mode & linux.S_IFMT)) {
+      const p = reopenProcFd(r.fd, openFlags | linux.O_PATH);
+      closeQuietly(r.fd);
+      return { fd: p, readable: false, stat };
+    }
+    return { ...r, stat };
+  } catch (e) {
+    closeQuietly(r.fd);
+    throw e;
+  }
+}
+
+// chmodFD is fchmod(2) on fd; an O_PATH fd (fchmod: EBADF) is changed
+// through its /proc/self/fd magic link, which names the very inode this
+// process holds (never a symlink here: the callers refuse those first).
+function chmodFD(fd: number, isPath: boolean, mode: number): void {
+  if (!isPath) {
+    sc.fchmod(fd, mode);
+    return;
+  }
+  openProcSelfFD();
+  sc.fchmodat(procSelfFD, String(fd), mode);
+}
+
 function checkSupportedFileType(mode: number, permitSocket: boolean): void {
   switch (mode & linux.S_IFMT) {
     case linux.S_IFREG:
@@ -233,12 +312,9 @@ export class attachPoint implements Attacher {
       log.warningf('attach point already attached, prefix: %s', this.prefix);
       throw syserror.EBUSY;
     }
-    const { fd, readable } = openAnyFile(this.prefix, (mode) =>
-      sc.openat(linux.AT_FDCWD, this.prefix, openFlags | mode, 0),
-    );
+    const { fd, readable, stat } = openControl(linux.AT_FDCWD, this.prefix, this.prefix);
     let lf: localFile;
     try {
-      const stat = sc.fstat(fd);
       lf = newLocalFile(this, fd, this.prefix, readable, stat);
     } catch (e) {
       sc.close(fd);
@@ -313,7 +389,8 @@ function checkXattrName(name: string): void {
  * localFile implements p9.File wrapping a local file. The underlying file
  * is opened during Walk() and stored in 'file' to be used with other
  * operations. The file is opened as readonly, unless it's a symlink or there is
- * no read access, which requires O_PATH.
+ * no read access, which requires O_PATH. (Here named pipes, sockets and
+ * devices are held by O_PATH too: see heldByPath.)
  *
  * The file may be reopened if the requested mode in Open() is not a subset of
  * current mode. Consequently, 'file' could have a mode wider than requested and
@@ -421,8 +498,12 @@ export class localFile implements File {
       // name_to_handle_at and open_by_handle_at aren't supported by overlay2.
       log.debugf('Open reopening file, flags: %o, %s', flags, this.hostPath);
       let osFlags = flags & (linux.O_ACCMODE | allowedOpenFlags);
-      // Differs from gVisor: named pipes are served, and an open must never
-      // block the gofer, so they are always opened non-blocking.
+      // Differs from gVisor: named pipes are served (their control fd is
+      // O_PATH, so this is the gofer's first real open of one, with the
+      // client's access mode: O_WRONLY finds no reader but the client's own
+      // and answers ENXIO as Linux does), and an open must never block the
+      // gofer, so they are always opened non-blocking (the client retries a
+      // blocking open, host_named_pipe.ts).
       if (this.fileType === linux.S_IFIFO) osFlags |= linux.O_NONBLOCK;
       newFile = reopenProcFd(fd, openFlags | osFlags);
     }
@@ -462,7 +543,12 @@ export class localFile implements File {
 
     const child = sc.openat(dirfd, name, osFlags, perm & permissionsMask);
     try {
-      if (uid !== processUID || gid !== processGID) fchown(child, uid, gid);
+      if (uid !== processUID || gid !== processGID) {
+        fchown(child, uid, gid);
+        // The chown cleared the set-ID bits (chown(2), even for root):
+        // store the mode asked for.
+        if ((perm & setIDBits) !== 0) sc.fchmod(child, perm & permissionsMask);
+      }
       const stat = sc.fstat(child);
       const c = new localFile(
         this.attachPoint,
@@ -501,7 +587,15 @@ export class localFile implements File {
       const f = sc.openat(dirfd, name, linux.O_DIRECTORY | linux.O_RDONLY | openFlags, 0);
       try {
         if (uid !== processUID || gid !== processGID) fchown(f, uid, gid);
-        return this.attachPoint.makeQID(sc.fstat(f));
+        let stat = sc.fstat(f);
+        // mkdir(2) dropped the set-ID bits asked for (the host added S_ISGID
+        // if the parent has it, as Linux does): add them.
+        const want = (stat.mode | (perm & setIDBits)) & permissionsMask;
+        if (want !== (stat.mode & permissionsMask)) {
+          sc.fchmod(f, want);
+          stat = sc.fstat(f);
+        }
+        return this.attachPoint.makeQID(stat);
       } finally {
         closeQuietly(f);
       }
@@ -584,14 +678,12 @@ export class localFile implements File {
 
     // Duplicate current file if 'names' is empty.
     if (names.length === 0) {
-      const { fd: newFile, readable } = openAnyFile(this.hostPath, (mode) => reopenProcFd(fd, openFlags | mode));
-      let stat: sc.Stat;
-      try {
-        stat = sc.fstat(newFile);
-      } catch (e) {
-        closeQuietly(newFile);
-        throw e;
-      }
+      // An opened named pipe's fd is not cloned readable (heldByPath).
+      const { fd: newFile, readable, stat } = statControl(
+        heldByPath(this.fileType)
+          ? { fd: reopenProcFd(fd, openFlags | linux.O_PATH), readable: false }
+          : openAnyFile(this.hostPath, (mode) => reopenProcFd(fd, openFlags | mode)),
+      );
       const c = new localFile(
         this.attachPoint,
         this.hostPath,
@@ -613,15 +705,15 @@ export class localFile implements File {
     for (const name of names) {
       const pathDebug = join(last.hostPath, name);
       const parentFD = last.file;
-      let opened: openResult;
+      let opened: controlFile;
       try {
-        opened = openAnyFile(pathDebug, (mode) => sc.openat(parentFD, name, openFlags | mode, 0));
+        opened = openControl(parentFD, name, pathDebug);
       } finally {
         if (last !== this) last.closeSync();
       }
       let c: localFile;
       try {
-        lastStat = sc.fstat(opened.fd);
+        lastStat = opened.stat;
         c = newLocalFile(last.attachPoint, opened.fd, pathDebug, opened.readable, lastStat);
       } catch (e) {
         closeQuietly(opened.fd);
@@ -685,6 +777,9 @@ export class localFile implements File {
       opened = reopenProcFd(f, openFlags | linux.O_WRONLY);
       f = opened;
     }
+    // isPath: f is an O_PATH control fd (heldByPath, or a file the gofer
+    // could not open for reading), which fchmod refuses.
+    const isPath = opened < 0 && !this.controlReadable && !this.isOpen();
 
     // The semantics are to either return an error if no changes were made,
     // or no error if *all* changes were made. Well, this can be impossible
@@ -703,7 +798,7 @@ export class localFile implements File {
           // Differs from gVisor (EBADF from fchmod on the O_PATH fd): Linux
           // cannot change a symlink's mode (fchmodat AT_SYMLINK_NOFOLLOW).
           if (this.fileType === linux.S_IFLNK) throw syserror.EOPNOTSUPP;
-          sc.fchmod(f, attr.permissions & 0o7777);
+          chmodFD(f, isPath, attr.permissions & permissionsMask);
         } catch (e) {
           log.debugf('SetAttr fchmod failed %s, err: %s', this.hostPath, e);
           err = e;
@@ -712,9 +807,10 @@ export class localFile implements File {
 
       if (valid.size) {
         try {
-          // A directory or symlink is not a regular file: ftruncate on its
-          // fd gives EINVAL (Linux's truncate(2) gives EISDIR for a
-          // directory; the sentry checks that before asking).
+          // Only a regular file has a size to set: Linux's truncate(2)
+          // gives EINVAL for anything else (EISDIR for a directory, which
+          // the sentry checks before asking); an O_PATH fd would be EBADF.
+          if (this.fileType !== linux.S_IFREG) throw syserror.EINVAL;
           sc.ftruncate(f, attr.size);
         } catch (e) {
           log.debugf('SetAttr ftruncate failed %s, err: %s', this.hostPath, e);
@@ -757,6 +853,11 @@ export class localFile implements File {
         const gid = valid.gid ? attr.gid : -1;
         try {
           sc.fchownat(f, '', uid, gid, linux.AT_EMPTY_PATH | linux.AT_SYMLINK_NOFOLLOW);
+          // chown(2) clears the set-ID bits of a non-directory even for
+          // root; a mode asked for in the same Tsetattr is the one stored.
+          if (valid.permissions && err === undefined && (attr.permissions & setIDBits) !== 0 && this.fileType !== linux.S_IFDIR) {
+            chmodFD(f, isPath, attr.permissions & permissionsMask);
+          }
         } catch (e) {
           log.debugf('SetAttr fchownat failed %s, err: %s', this.hostPath, e);
           err = e;
@@ -995,7 +1096,12 @@ export class localFile implements File {
       // Open file to change ownership and stat it.
       const child = sc.openat(dirfd, name, linux.O_PATH | openFlags, 0);
       try {
-        if (uid !== processUID || gid !== processGID) fchown(child, uid, gid);
+        if (uid !== processUID || gid !== processGID) {
+          fchown(child, uid, gid);
+          // The chown cleared the set-ID bits (chown(2), even for root):
+          // store the mode asked for.
+          if ((mode & setIDBits) !== 0) chmodFD(child, true, mode & permissionsMask);
+        }
         return this.attachPoint.makeQID(sc.fstat(child));
       } finally {
         closeQuietly(child);
@@ -1080,11 +1186,14 @@ export class localFile implements File {
           break;
         }
         let qid: QID;
-        const t = direntQIDType(ent.type);
+        let dt = ent.type;
+        const t = direntQIDType(dt);
         if (t === undefined) {
           // DT_UNKNOWN: the filesystem does not say; ask.
           try {
-            qid = a.makeQID(sc.fstatat(fd, ent.name, linux.AT_SYMLINK_NOFOLLOW));
+            const stat = sc.fstatat(fd, ent.name, linux.AT_SYMLINK_NOFOLLOW);
+            qid = a.makeQID(stat);
+            dt = linux.direntTypeOfMode(stat.mode);
           } catch (e) {
             log.warningf('Readdir is skipping file with failed stat %s, err: %s', this.hostPath, e);
             pos = ent.off;
@@ -1095,7 +1204,10 @@ export class localFile implements File {
           qid = new QID(t, 0, a.makePath(dev, ent.ino));
         }
         budget -= size;
-        dirents.push(new Dirent(qid, ent.off, qid.type, ent.name));
+        // Differs from gVisor (qid.type): the type byte is the host's d_type,
+        // as diod sends and Linux's v9fs client reads it (a named pipe is
+        // DT_FIFO, where its QID type cannot tell it from a socket).
+        dirents.push(new Dirent(qid, ent.off, dt, ent.name));
         pos = ent.off;
       }
       if (full) {

@@ -37,6 +37,7 @@ const c = {
   unlinkat: libc.func('int unlinkat(int dirfd, const char *path, int flags)'),
   readlinkat: libc.func('int64_t readlinkat(int dirfd, const char *path, _Out_ void *buf, uint64_t bufsiz)'),
   fchmod: libc.func('int fchmod(int fd, uint32_t mode)'),
+  fchmodat: libc.func('int fchmodat(int dirfd, const char *path, uint32_t mode, int flags)'),
   fchownat: libc.func('int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)'),
   utimensat: libc.func('int utimensat(int dirfd, const char *path, const void *times, int flags)'),
   ftruncate: libc.func('int ftruncate(int fd, int64_t length)'),
@@ -216,6 +217,15 @@ export function readlinkat(dirfd: number, name: string): Buffer {
 
 export function fchmod(fd: number, mode: number): void {
   checkRet(c.fchmod(fd, mode));
+}
+
+/**
+ * fchmodat(2) with flags 0 (follows a final symlink: fsgofer passes only
+ * /proc/self/fd/N magic links, to chmod a file it holds by an O_PATH fd,
+ * on which fchmod(2) is EBADF).
+ */
+export function fchmodat(dirfd: number, name: string, mode: number): void {
+  checkRet(c.fchmodat(dirfd, name, mode, 0));
 }
 
 /** fchownat(2); -1 leaves an id unchanged (passed as 0xffffffff). */

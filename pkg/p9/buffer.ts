@@ -69,9 +69,10 @@ export interface encoder {
   encode(b: buffer): void;
 }
 
-// permissionsMask is p9.ts's permissionsMask (rwx for all and the sticky
-// bit); repeated here so that buffer.ts imports nothing from p9.ts.
-const permissionsMask = 0o1777;
+// permissionsMask is p9.ts's permissionsMask (rwx for all, sticky, setgid
+// and setuid: 07777 as gVisor 92374e519); repeated here so that buffer.ts
+// imports nothing from p9.ts.
+const permissionsMask = 0o7777;
 
 const TWO32 = 4294967296;
 // Largest high word of a safe integer: (2^53 - 1) >>> 32.

@@ -134,11 +134,21 @@ export const Exec: FileMode = 0o1;
 export const AllPermissions: FileMode = 0o777;
 /** Sticky is a mode bit indicating sticky directories. */
 export const Sticky: FileMode = 0o1000;
+/** SetGID is the set group ID bit (gVisor 92374e519, later than dbe41765). */
+export const SetGID: FileMode = 0o2000;
+/** SetUID is the set user ID bit (gVisor 92374e519, later than dbe41765). */
+export const SetUID: FileMode = 0o4000;
 /**
  * permissionsMask is the mask to apply to FileModes for permissions. It
- * includes rwx bits for user, group and others, and sticky bit.
+ * includes rwx bits for user, group, and others, as well as the sticky
+ * bit, setuid bit, and setgid bit.
+ *
+ * Differs from gVisor at dbe41765 (01777, which dropped S_ISUID/S_ISGID
+ * from every create, mkdir and chmod): this is 07777 as gVisor 92374e519
+ * made it, diod passes and Linux's chmod(2) keeps; the client applies
+ * Linux's clearing rules and sends the mode it wants stored.
  */
-export const permissionsMask: FileMode = 0o1777;
+export const permissionsMask: FileMode = 0o7777;
 
 /** fileModeQIDType returns the QIDType matching the file type of m (FileMode.QIDType). */
 export function fileModeQIDType(m: FileMode): QIDType {
@@ -258,7 +268,8 @@ export function modeFromOS(mode: number): FileMode {
 
 /** fileModeOSMode converts a p9.FileMode to a Go os.FileMode (FileMode.OSMode). */
 export function fileModeOSMode(m: FileMode): number {
-  // Permissions include the sticky bit (01000) as raw bits, as gVisor does.
+  // Permissions include the sticky, setgid and setuid bits (07000) as raw
+  // bits, as gVisor does (Go's os.FileMode has other bits for them).
   let osMode = fileModePermissions(m);
   if (fileModeIsDir(m)) osMode += OSFileMode.ModeDir;
   else if (fileModeIsSymlink(m)) osMode += OSFileMode.ModeSymlink;
@@ -1018,7 +1029,12 @@ export class Dirent implements encoder {
      * This will be communicated back the original caller.
      */
     public offset = 0n,
-    /** type is the 9P type. */
+    /**
+     * type is the 9P type. gVisor puts the entry's QID type here; diod and
+     * Linux's v9fs put the Linux dirent type (DT_*), and this tree's
+     * fsgofer does too (readdir in pkg/fsgofer): a reader decodes it with
+     * the QID's type first (directory, symlink), then the DT_* value.
+     */
     public type: QIDType = 0,
     /** name is the name of the entry (i.e. basename). */
     public name = '',

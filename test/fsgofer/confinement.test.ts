@@ -33,6 +33,7 @@ import {
   AttrMaskAll,
   ModeBlockDevice,
   ModeCharacterDevice,
+  ModeNamedPipe,
   ModeRegular,
   ModeSocket,
   NoFID,
@@ -222,25 +223,59 @@ test('device nodes: mknod of devices and sockets is EPERM; a host device node in
   unchanged(t, e);
 });
 
-test('setuid bits: neither creation nor setattr sets S_ISUID/S_ISGID (p9 permissions mask); chown clears them as Linux does', async (t) => {
+test('set-ID bits are stored inside the root only (07777 as Linux chmod; gVisor 92374e519): create, mkdir, mknod, setattr, chown through the codec', async (t) => {
   const e = await setup(t);
   const r = e.root9;
   const [, c] = await r.walk([]);
-  await c.create('suid', ReadWrite, 0o6777, 0, 0);
+  // Through the 9P codec: Tlcreate/Tmkdir/Tmknod/Tsetattr carry 07777.
+  await c.create('suid', ReadWrite, 0o6777, 1000, 1000);
   await c.close();
-  await r.mkdir('suiddir', 0o6777, 0, 0);
-  await r.mknod('suidnod', ModeRegular | 0o6777, 0, 0, 0, 0);
-  for (const n of ['suid', 'suiddir', 'suidnod']) {
-    t.is(fs.lstatSync(path.join(e.root, n)).mode & 0o6000, 0, n);
+  await r.mkdir('suiddir', 0o6777, 1000, 1000);
+  await r.mknod('suidnod', ModeRegular | 0o6777, 0, 0, 1000, 1000);
+  await r.mknod('suidfifo', ModeNamedPipe | 0o6777, 0, 0, 1000, 1000);
+  for (const n of ['suid', 'suiddir', 'suidnod', 'suidfifo']) {
+    // The chown to the client's ids that follows each creation does not
+    // take them away: the mode stored is the one asked for.
+    t.is(fs.lstatSync(path.join(e.root, n)).mode & 0o7777, 0o6777, n);
   }
   const f = await walk1(r, 'suid');
-  // gVisor's codec reads Tsetattr permissions through permissionsMask (01777).
   await f.setAttr(SetAttrMask.with({ permissions: true }), new SetAttr(0o6755));
+  t.is(fs.statSync(path.join(e.root, 'suid')).mode & 0o7777, 0o6755);
+  // Linux's chown(2) clears S_ISUID, and S_ISGID with group execute, of a
+  // non-directory even for root: the host does it for the gofer.
+  await f.setAttr(SetAttrMask.with({ uid: true }), new SetAttr(0, 1001));
   t.is(fs.statSync(path.join(e.root, 'suid')).mode & 0o7777, 0o755);
-  // A setuid file made by the host loses the bit when a client chowns it.
-  fs.chmodSync(path.join(e.root, 'suid'), 0o4755);
-  await f.setAttr(SetAttrMask.with({ uid: true }), new SetAttr(0, 1000));
-  t.is(fs.statSync(path.join(e.root, 'suid')).mode & 0o7777, 0o755);
+  // S_ISGID without group execute (a mandatory-locking mark) stays.
+  await f.setAttr(SetAttrMask.with({ permissions: true }), new SetAttr(0o6745));
+  await f.setAttr(SetAttrMask.with({ gid: true }), new SetAttr(0, 0, 1001));
+  t.is(fs.statSync(path.join(e.root, 'suid')).mode & 0o7777, 0o2745);
+  // A directory keeps both.
+  const d = await walk1(r, 'suiddir');
+  await d.setAttr(SetAttrMask.with({ uid: true, gid: true }), new SetAttr(0, 1002, 1002));
+  t.is(fs.statSync(path.join(e.root, 'suiddir')).mode & 0o7777, 0o6777);
+  // A symlink pointing out: its mode cannot be set, the target is untouched.
+  for (const L of [...fileLinks, ...dirLinks]) {
+    const l = await walk1(r, L);
+    await t.throwsAsync(l.setAttr(SetAttrMask.with({ permissions: true }), new SetAttr(0o6777)), { is: syserror.EOPNOTSUPP }, L);
+    await l.close();
+  }
+  unchanged(t, e);
+});
+
+test('a named pipe is held by O_PATH: setattr of mode and owner works through its magic link, nothing outside changes', async (t) => {
+  const e = await setup(t);
+  const r = e.root9;
+  await r.mknod('fifo', ModeNamedPipe | 0o600, 0, 0, 0, 0);
+  const f = await walk1(r, 'fifo');
+  await f.setAttr(SetAttrMask.with({ permissions: true }), new SetAttr(0o4640));
+  t.is(fs.lstatSync(path.join(e.root, 'fifo')).mode & 0o7777, 0o4640);
+  await f.setAttr(SetAttrMask.with({ uid: true, gid: true, permissions: true }), new SetAttr(0o2604, 1000, 1000));
+  const st = fs.lstatSync(path.join(e.root, 'fifo'));
+  t.is(st.mode & 0o7777, 0o2604);
+  t.is(st.uid, 1000);
+  // Truncate is Linux's EINVAL for anything but a regular file.
+  await t.throwsAsync(f.setAttr(SetAttrMask.with({ size: true }), new SetAttr(0, 0, 0, 0)), { is: syserror.EINVAL });
+  await f.close();
   unchanged(t, e);
 });
 

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 
 import * as linux from '../../pkg/abi/linux';
 import { attachPoint, checkName, localFile, newAttachPoint } from '../../pkg/fsgofer/fsgofer';
+import * as sc from '../../pkg/fsgofer/syscalls';
 import {
   AllocateMode,
   AttrMask,
@@ -25,6 +26,7 @@ import {
   TypeRegular,
   TypeSymlink,
   WriteOnly,
+  fileModeQIDType,
 } from '../../pkg/p9/p9';
 import * as syserror from '../../pkg/syserror/syserror';
 import { rootSuite } from './_root';
@@ -181,13 +183,13 @@ test('open/readAt/writeAt (TestReadWrite): modes gate reads and writes with EBAD
   await t.throwsAsync(async () => await d.fSync(), { is: syserror.EBADF });
 });
 
-test('create (TestCreate): O_EXCL, owner from the client, no setuid bits, fid is open', async (t) => {
+test('create (TestCreate): O_EXCL, owner from the client, set-ID bits kept past the chown (Linux open(O_CREAT) by root), fid is open', async (t) => {
   const { dir, root } = setup(t);
   const [f, qid] = await root.create('new', WriteOnly, 0o6755, 1234, 5678);
   t.teardown(() => (f as localFile).closeSync());
   const st = fs.lstatSync(path.join(dir, 'new'), { bigint: true });
   t.is(qid.path & 0x00ff_ffff_ffff_ffffn, st.ino);
-  t.is(Number(st.mode), linux.S_IFREG | 0o755);
+  t.is(Number(st.mode), linux.S_IFREG | 0o6755);
   t.is(Number(st.uid), 1234);
   t.is(Number(st.gid), 5678);
   t.is(await f.writeAt(Buffer.from('data'), 0), 4);
@@ -215,11 +217,24 @@ test('mkdir, symlink, mknod: created on the host with the mode and owner given',
   t.is(fs.readlinkSync(path.join(dir, 'sl')), '../../etc/passwd');
   t.is(await (await walkTo(t, root, 'sl')).readlink(), '../../etc/passwd');
 
+  // mkdir(2) drops S_ISUID/S_ISGID from its mode: the gofer adds them.
+  await root.mkdir('sgid', 0o2775, 11, 12);
+  t.is(fs.lstatSync(path.join(dir, 'sgid')).mode & 0o7777, 0o2775);
+  // The host's own rule still applies: a directory made in a set-group-ID
+  // one inherits S_ISGID (and the gofer then sets the client's group).
+  const sgid = await walkTo(t, root, 'sgid');
+  await sgid.mkdir('child', 0o755, 0, 12);
+  t.is(fs.lstatSync(path.join(dir, 'sgid', 'child')).mode & 0o7777, 0o2755);
+
   // TestMknod: regular files; named pipes too (beyond gVisor); others EPERM.
   await root.mknod('reg', ModeRegular | 0o640, 0, 0, 31, 32);
   st = fs.lstatSync(path.join(dir, 'reg'), { bigint: true });
   t.is(Number(st.mode), linux.S_IFREG | 0o640);
   t.is(Number(st.gid), 32);
+  await root.mknod('sreg', ModeRegular | 0o4750, 0, 0, 31, 32);
+  t.is(fs.lstatSync(path.join(dir, 'sreg')).mode & 0o7777, 0o4750);
+  await root.mknod('sfifo', ModeNamedPipe | 0o2670, 0, 0, 31, 32);
+  t.is(fs.lstatSync(path.join(dir, 'sfifo')).mode & 0o7777, 0o2670);
   const pq = await root.mknod('fifo', ModeNamedPipe | 0o600, 0, 0, 0, 0);
   t.true(fs.lstatSync(path.join(dir, 'fifo')).isFIFO());
   t.is(pq.path & 0x00ff_ffff_ffff_ffffn, fs.lstatSync(path.join(dir, 'fifo'), { bigint: true }).ino);
@@ -241,7 +256,62 @@ test('named pipe: walk and open never block the gofer', async (t) => {
   t.is(await r.readAt(b, 0), 4);
   t.is(b.toString('utf8', 0, 4), 'ping');
   await t.throwsAsync(async () => await r.readAt(b, 0), { is: syserror.EAGAIN });
+  // No writer left: end of file, as read(2) on a named pipe.
+  await w.close();
+  t.is(await r.readAt(b, 0), 0);
   t.true(fs.lstatSync(path.join(dir, 'fifo')).isFIFO());
+});
+
+test('named pipe: walked, cloned and stat-ed fids hold no reader (O_PATH); O_WRONLY finds no reader (ENXIO) as open(2) with O_NONBLOCK', async (t) => {
+  const { dir, root } = setup(t);
+  const p = path.join(dir, 'fifo');
+  await root.mknod('fifo', ModeNamedPipe | 0o666, 0, 0, 0, 0);
+  const f = await walkTo(t, root, 'fifo');
+  const [, clone] = await f.walk([]);
+  t.teardown(() => (clone as localFile).closeSync());
+  const [, , , attr] = await root.walkGetAttr(['fifo']).then(([q, g, m, a]) => {
+    t.teardown(() => (g as localFile).closeSync());
+    return [q, g, m, a] as const;
+  });
+  t.is(attr.mode & linux.S_IFMT, linux.S_IFIFO);
+  t.is((await f.getAttr(new AttrMask()))[2].mode & linux.S_IFMT, linux.S_IFIFO);
+  // Nobody on the host sees a reader.
+  t.throws(() => sc.openat(linux.AT_FDCWD, p, linux.O_WRONLY | linux.O_NONBLOCK), { is: syserror.ENXIO });
+  // Nor does the gofer's own write-only open.
+  const w = await walkTo(t, root, 'fifo');
+  await t.throwsAsync(w.open(WriteOnly), { is: syserror.ENXIO });
+  // Once a reader is open (a Tlopen ReadOnly), writers get in.
+  await f.open(ReadOnly);
+  await w.open(WriteOnly);
+  const hw = sc.openat(linux.AT_FDCWD, p, linux.O_WRONLY | linux.O_NONBLOCK);
+  sc.close(hw);
+  // Reading with no writer left (and nothing written) is end of file.
+  await w.close();
+  t.is(await f.readAt(Buffer.alloc(4), 0), 0);
+  // A clone of the opened fid holds no reader either: after closing f,
+  // writers are refused again.
+  const [, c2] = await f.walk([]);
+  t.teardown(() => (c2 as localFile).closeSync());
+  await f.close();
+  t.throws(() => sc.openat(linux.AT_FDCWD, p, linux.O_WRONLY | linux.O_NONBLOCK), { is: syserror.ENXIO });
+});
+
+test('socket and device files are held by O_PATH (HostUDS): stat, chmod through the magic link, chown; open is refused', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fsgofer-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dfd = sc.openat(linux.AT_FDCWD, dir, linux.O_DIRECTORY | linux.O_RDONLY);
+  sc.mknodat(dfd, 'sock', linux.S_IFSOCK | 0o600);
+  sc.close(dfd);
+  const ap = newAttachPoint(dir, { roMount: false, hostUDS: true });
+  const root = ap.attachSync();
+  t.teardown(() => root.closeSync());
+  const s = await walkTo(t, root, 'sock');
+  t.is((await s.getAttr(new AttrMask()))[2].mode & linux.S_IFMT, linux.S_IFSOCK);
+  await s.setAttr(SetAttrMask.with({ permissions: true, uid: true }), new SetAttr(0o4604, 1000));
+  const st = fs.lstatSync(path.join(dir, 'sock'));
+  t.is(st.mode & 0o7777, 0o4604);
+  t.is(st.uid, 1000);
+  await t.throwsAsync(s.open(ReadOnly), { is: syserror.ENXIO });
 });
 
 test('setAttr (TestSetAttrPerm/Size/Time/Owner): each field lands on the host', async (t) => {
@@ -272,6 +342,16 @@ test('setAttr (TestSetAttrPerm/Size/Time/Owner): each field lands on the host', 
   t.is(Number(st.mode) & linux.S_ISUID, 0);
   await f.setAttr(SetAttrMask.with({ gid: true }), new SetAttr(0, 0, 88));
   t.is(fs.statSync(p).gid, 88);
+  // A mode and an owner in one Tsetattr: the mode asked for is stored, not
+  // what the chown would leave of it.
+  await f.setAttr(SetAttrMask.with({ permissions: true, uid: true, gid: true }), new SetAttr(0o6755, 78, 89));
+  st = fs.statSync(p, { bigint: true });
+  t.is(Number(st.mode) & 0o7777, 0o6755);
+  t.is(Number(st.uid), 78);
+  // A chown alone clears S_ISGID only with group execute (Linux).
+  await f.setAttr(SetAttrMask.with({ permissions: true }), new SetAttr(0o6745));
+  await f.setAttr(SetAttrMask.with({ uid: true }), new SetAttr(0, 79));
+  t.is(fs.statSync(p).mode & 0o7777, 0o2745);
   await t.throwsAsync(async () => await f.setAttr(SetAttrMask.with({ cTime: true }), new SetAttr()), { is: syserror.EPERM });
   await f.setAttr(new SetAttrMask(), new SetAttr()); // empty: nothing to do
 
@@ -366,7 +446,7 @@ test('readdir (TestReaddir): every entry once, no "." or "..", offsets are host 
     t.true(ents.reduce((n, e) => n + 24 + e.name.length, 0) <= 300);
     for (const e of ents) {
       names.push(e.name);
-      t.is(e.type, TypeRegular);
+      t.is(e.type, linux.DT_REG);
       t.is(e.qid.path & 0x00ff_ffff_ffff_ffffn, fs.lstatSync(path.join(dir, 'dir', e.name), { bigint: true }).ino);
     }
     off = ents[ents.length - 1].offset;
@@ -383,11 +463,40 @@ test('readdir (TestReaddir): every entry once, no "." or "..", offsets are host 
   t.deepEqual(
     [...types.entries()].sort(),
     [
-      ['dir', TypeDir],
-      ['file', TypeRegular],
-      ['symlink', TypeSymlink],
+      ['dir', linux.DT_DIR],
+      ['file', linux.DT_REG],
+      ['symlink', linux.DT_LNK],
     ],
   );
+});
+
+test('readdir: the type byte is the host d_type (diod, Linux v9fs), a named pipe DT_FIFO, a device DT_CHR; the QID type stays the QID type', async (t) => {
+  const { dir, root } = setup(t);
+  const dfd = sc.openat(linux.AT_FDCWD, dir, linux.O_DIRECTORY | linux.O_RDONLY);
+  sc.mknodat(dfd, 'fifo', linux.S_IFIFO | 0o600);
+  sc.mknodat(dfd, 'sock', linux.S_IFSOCK | 0o600);
+  sc.mknodat(dfd, 'null', linux.S_IFCHR | 0o600, (1 << 8) | 3);
+  sc.mknodat(dfd, 'blk', linux.S_IFBLK | 0o600, (7 << 8) | 0);
+  sc.close(dfd);
+  const d = await walkTo(t, root);
+  await d.open(ReadOnly);
+  const ents = new Map((await d.readdir(0n, 1 << 16)).map((e) => [e.name, e]));
+  const want: Array<[string, number, number]> = [
+    ['dir', linux.DT_DIR, TypeDir],
+    ['file', linux.DT_REG, TypeRegular],
+    ['symlink', linux.DT_LNK, TypeSymlink],
+    ['fifo', linux.DT_FIFO, fileModeQIDType(linux.S_IFIFO)],
+    ['sock', linux.DT_SOCK, fileModeQIDType(linux.S_IFSOCK)],
+    ['null', linux.DT_CHR, fileModeQIDType(linux.S_IFCHR)],
+    ['blk', linux.DT_BLK, fileModeQIDType(linux.S_IFBLK)],
+  ];
+  for (const [name, dt, qt] of want) {
+    const e = ents.get(name);
+    t.is(e?.type, dt, name);
+    t.is(e?.qid.type, qt, name);
+    t.is(e?.type, linux.direntTypeOfMode(fs.lstatSync(path.join(dir, name)).mode), name);
+  }
+  t.is(ents.size, want.length);
 });
 
 test('readdir: offsets survive concurrent creates and removes (each surviving entry exactly once)', async (t) => {

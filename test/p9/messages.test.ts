@@ -134,7 +134,7 @@ const byClass: Record<string, fc.Arbitrary<number>> = {
 function numberArb(cls: string, field: string): fc.Arbitrary<number> {
   const special = byClass[`${cls}.${field}`];
   if (special !== undefined) return special;
-  if (field === 'permissions') return fc.nat(0o1777); // readPermissions masks.
+  if (field === 'permissions') return fc.nat(0o7777); // readPermissions masks.
   if (field === 'oldTag') return fc.nat(0xffff);
   if (u8Fields.has(field)) return fc.nat(0xff);
   if (s64Fields.has(field)) return fc.integer({ min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER });
@@ -239,12 +239,12 @@ test('wire: Tucreate is Tlcreate then uid[4]; Rucreate is Rlopen', (t) => {
   t.true(tu instanceof m.Tlcreate);
 });
 
-test('Tlcreate/Tmkdir/Tsetattr permissions are masked to 01777 on the wire (ReadPermissions)', (t) => {
+test('Tlcreate/Tmkdir/Tsetattr permissions are masked to 07777 on the wire (ReadPermissions; set-ID bits kept as gVisor 92374e519)', (t) => {
   const got = decodeMessage(MsgType.Tmkdir, encodeBody(new m.Tmkdir(1, 'd', 0o104755, 0))) as m.Tmkdir;
-  t.is(got.permissions, 0o755 & 0o1777);
+  t.is(got.permissions, 0o4755);
   const raw = Buffer.from(encodeBody(new m.Tlcreate(1, 'f', 0, 0o644, 0)));
-  raw.writeUInt32LE(0o7777, 4 + 2 + 1 + 4);
-  t.is((decodeMessage(MsgType.Tlcreate, raw) as m.Tlcreate).permissions, 0o1777);
+  raw.writeUInt32LE(0o177777, 4 + 2 + 1 + 4);
+  t.is((decodeMessage(MsgType.Tlcreate, raw) as m.Tlcreate).permissions, 0o7777);
 });
 
 test('Rread/Twrite: count must equal the payload exactly (gVisor)', (t) => {

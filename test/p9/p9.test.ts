@@ -81,10 +81,13 @@ test('OS mode → p9 mode → OS mode is the identity; append/exclusive/temporar
   }
 });
 
-test('mode bits helpers: fileType, permissions (with sticky), writable, readable/writable/executable', (t) => {
+test('mode bits helpers: fileType, permissions (with sticky, setgid, setuid), writable, readable/writable/executable', (t) => {
   const m = ModeDirectory | 0o1750;
   t.is(p9.fileModeFileType(m), ModeDirectory);
-  t.is(p9.fileModePermissions(m | 0o4000), 0o1750);
+  // permissionsMask is 07777 (gVisor 92374e519; Linux chmod keeps S_ISUID/S_ISGID).
+  t.is(p9.fileModePermissions(m | p9.SetUID), 0o5750);
+  t.is(p9.fileModePermissions(ModeRegular | p9.SetGID | 0o755), 0o2755);
+  t.is(p9.permissionsMask, 0o7777);
   t.is(p9.fileModeWritable(ModeRegular | 0o444), ModeRegular | 0o666);
   t.true(p9.fileModeIsReadable(0o004));
   t.false(p9.fileModeIsReadable(0o333));
@@ -153,6 +156,10 @@ test('Attr.apply changes only what the mask says; permissions keep the file type
   t.deepEqual(a, before);
   a.apply(SetAttrMask.with({ permissions: true, uid: true, size: true, aTime: true }), new SetAttr(0o1700, 5, 6, 99, 1, 2, 3, 4));
   t.is(a.mode, ModeRegular | 0o1700);
+  // Set-ID bits are permissions too (Linux chmod stores 07777).
+  a.apply(SetAttrMask.with({ permissions: true }), new SetAttr(0o6755));
+  t.is(a.mode, ModeRegular | 0o6755);
+  a.apply(SetAttrMask.with({ permissions: true }), new SetAttr(0o1700));
   t.is(a.uid, 5);
   t.is(a.gid, 2);
   t.is(a.size, 99);
