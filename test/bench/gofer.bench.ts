@@ -8,7 +8,17 @@
 //   - create + write 4 KiB + close + unlink, vs native;
 //   - readdir + stat of every entry of a 10,000- and a 40,000-entry
 //     directory, vs fs.readdirSync + fs.statSync (per-entry cost shows
-//     whether listings are linear).
+//     whether listings are linear);
+//   - 256 MiB sequential write and read, 1 MiB per call, through a task's
+//     write(2)/read(2) on the kernel's default root (a gofer child over a
+//     temp dir), vs fs.writeSync/fs.readSync on the host, same sizes;
+//   - memory per cached dentry (V8 heap delta over N cached dentries, after
+//     a full GC);
+//   - RSS while walking (stat) 100,000 files with the default dentry bound
+//     (1000): it must stay flat.
+// GOFER_BENCH_SCALE (default 1) scales the counts (0.1 for a quick run);
+// GOFER_BENCH=name,name runs only those workloads (rtt, stat, create,
+// readdir, seqio, memory, walk).
 // Ratios are native time / our time (>= 1.0: as fast as the host). Every
 // 9P message is a round trip to another process: on a loaded machine that
 // round trip, not this package, dominates the shared-mode and create times
@@ -27,6 +37,20 @@ import * as vfs from '../../pkg/sentry/vfs';
 import { Client } from '../../pkg/p9/client';
 import { AttrMaskAll } from '../../pkg/p9/p9';
 import { FilesystemType, metrics, startGofer } from '../../pkg/sentry/fsimpl/gofer';
+import { Kernel } from '../../pkg/sentry/kernel/kernel';
+
+const scale = Number(process.env.GOFER_BENCH_SCALE ?? '1') > 0 ? Number(process.env.GOFER_BENCH_SCALE ?? '1') : 1;
+const only = new Set((process.env.GOFER_BENCH ?? '').split(',').filter((x) => x !== ''));
+
+// scaled returns n scaled by GOFER_BENCH_SCALE (at least min).
+function scaled(n: number, min = 1): number {
+  return Math.max(min, Math.round(n * scale));
+}
+
+// want reports whether workload name runs (GOFER_BENCH).
+function want(name: string): boolean {
+  return only.size === 0 || only.has(name);
+}
 
 interface env {
   ctx: Context;
@@ -55,6 +79,45 @@ async function mount(address: string, data: string): Promise<env> {
       mntns.decRef(base);
     },
   };
+}
+
+// cpuMeter measures CPU time, load-independent where wall time is not: this
+// process's (process.cpuUsage) and the gofer child's (/proc/PID/schedstat,
+// nanoseconds on CPU).
+interface cpuMark { self: NodeJS.CpuUsage; gofer: number }
+
+function goferCPU(pid: number): number {
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return NaN;
+  }
+}
+
+function cpuMark(pid: number): cpuMark {
+  return { self: process.cpuUsage(), gofer: goferCPU(pid) };
+}
+
+// cpuSince formats the CPU time per op since m: ours (client) and the gofer's.
+function cpuSince(m: cpuMark, pid: number, n: number): string {
+  const d = process.cpuUsage(m.self);
+  const self = ((d.user + d.system) * 1e3) / n;
+  const gofer = (goferCPU(pid) - m.gofer) / n;
+  return `, CPU/op client ${fmt(self).trim()} gofer ${Number.isNaN(gofer) ? '?' : fmt(gofer).trim()}`;
+}
+
+// msgMark / msgsSince: the 9P messages per op since a mark, by kind
+// (p9file's fsmetric-style counters).
+type msgMark = typeof metrics;
+
+function msgMark(): msgMark {
+  return { ...metrics };
+}
+
+function msgsSince(m: msgMark, n: number): string {
+  const kinds = ['walks', 'getAttrs', 'multiGetAttrs', 'opens', 'reads', 'writes', 'clunks', 'other'] as const;
+  const parts = kinds.map((k) => [k, (metrics[k] - m[k]) / n] as const).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v.toFixed(2)}`);
+  return `9P messages/op ${((metrics.messages - m.messages) / n).toFixed(2)} (${parts.join(', ')})`;
 }
 
 function nsPer(t0: bigint, n: number): number {
@@ -92,12 +155,13 @@ async function statBench(g: { address: string; root: string }, data: string, lab
   }
 }
 
-async function createBench(g: { address: string; root: string }, n: number): Promise<void> {
+async function createBench(g: { address: string; root: string; pid: number }, n: number): Promise<void> {
   const e = await mount(g.address, '');
   try {
     await e.vfsObj.mkdirAt(e.ctx, e.creds, e.pop('cw'), { mode: 0o755 });
     const data = Buffer.alloc(4096, 0x5a);
-    const m0 = metrics.messages;
+    const m0 = msgMark();
+    const c0 = cpuMark(g.pid);
     let t0 = process.hrtime.bigint();
     for (let i = 0; i < n; i++) {
       const fd = await e.vfsObj.openAt(e.ctx, e.creds, e.pop(`cw/f${i}`), { flags: linux.O_CREAT | linux.O_WRONLY | linux.O_EXCL, mode: 0o644 });
@@ -106,7 +170,8 @@ async function createBench(g: { address: string; root: string }, n: number): Pro
       await e.vfsObj.unlinkAt(e.ctx, e.creds, e.pop(`cw/f${i}`));
     }
     const ours = nsPer(t0, n);
-    const per = (metrics.messages - m0) / n;
+    const per = msgsSince(m0, n);
+    const cpu = cpuSince(c0, g.pid, n);
     const dir = path.join(g.root, 'cw-native');
     fs.mkdirSync(dir);
     t0 = process.hrtime.bigint();
@@ -118,13 +183,13 @@ async function createBench(g: { address: string; root: string }, n: number): Pro
       fs.unlinkSync(f);
     }
     const native = nsPer(t0, n);
-    line('create+write 4KiB+close+unlink', ours, native, `  9P messages/op ${per.toFixed(1)}`);
+    line('create+write 4KiB+close+unlink', ours, native, `  ${per}${cpu}`);
   } finally {
     e.close();
   }
 }
 
-async function readdirBench(g: { address: string; root: string }, entries: number): Promise<void> {
+async function readdirBench(g: { address: string; root: string; pid: number }, entries: number): Promise<void> {
   const name = `ls${entries}`;
   const dir = path.join(g.root, name);
   fs.mkdirSync(dir);
@@ -133,6 +198,8 @@ async function readdirBench(g: { address: string; root: string }, entries: numbe
   // gofer a host fd per fid, so a bound of 40,000 would exceed RLIMIT_NOFILE.
   const e = await mount(g.address, '');
   try {
+    const m0 = msgMark();
+    const c0 = cpuMark(g.pid);
     let t0 = process.hrtime.bigint();
     const fd = await e.vfsObj.openAt(e.ctx, e.creds, e.pop(name), { flags: linux.O_RDONLY | linux.O_DIRECTORY });
     const names: string[] = [];
@@ -140,10 +207,12 @@ async function readdirBench(g: { address: string; root: string }, entries: numbe
     fd.decRef(e.ctx);
     for (const n of names) if (n !== '.' && n !== '..') await e.vfsObj.statAt(e.ctx, e.creds, e.pop(`${name}/${n}`), {});
     const ours = nsPer(t0, entries);
+    const per = msgsSince(m0, entries);
+    const cpu = cpuSince(c0, g.pid, entries);
     t0 = process.hrtime.bigint();
     for (const n of fs.readdirSync(dir)) fs.statSync(path.join(dir, n));
     const native = nsPer(t0, entries);
-    line(`readdir+stat ${entries} entries (per entry)`, ours, native);
+    line(`readdir+stat ${entries} entries (per entry)`, ours, native, `  ${per.replace('/op', '/entry')}${cpu}`);
   } finally {
     e.close();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -187,21 +256,121 @@ async function memoryBench(g: { address: string; root: string }, n: number): Pro
   }
 }
 
+// seqioBench writes then reads a file of `total` bytes, `chunk` bytes per
+// call, through a task on the kernel's default root (a gofer child over a
+// fresh temp dir), and the same on the host in the same directory.
+async function seqioBench(total: number, chunk: number): Promise<void> {
+  const k = await Kernel.create();
+  try {
+    const host = k.goferHostRoot()!;
+    const task = await k.newTask();
+    const s = task.sys;
+    const buf = Buffer.alloc(chunk, 0x5a);
+    const n = Math.floor(total / chunk);
+    const label = `${total >> 20} MiB, ${chunk >> 10} KiB per call`;
+    // Write.
+    const m0 = metrics.messages;
+    let t0 = process.hrtime.bigint();
+    let fd = await s.open('/seq', linux.O_CREAT | linux.O_WRONLY | linux.O_TRUNC, 0o644);
+    for (let i = 0; i < n; i++) if ((await s.write(fd, buf, chunk)) !== chunk) throw new Error('short write');
+    await s.close(fd);
+    const oursW = nsPer(t0, 1);
+    const msgsW = (metrics.messages - m0) / n;
+    const hp = path.join(host, 'seq-native');
+    t0 = process.hrtime.bigint();
+    let hfd = fs.openSync(hp, 'w', 0o644);
+    for (let i = 0; i < n; i++) if (fs.writeSync(hfd, buf, 0, chunk) !== chunk) throw new Error('short write');
+    fs.closeSync(hfd);
+    const nativeW = nsPer(t0, 1);
+    line(`sequential write ${label}`, oursW, nativeW, `  ${mibps(total, oursW)} vs ${mibps(total, nativeW)}, 9P messages/call ${msgsW.toFixed(2)}`);
+    // Read.
+    const m1 = metrics.messages;
+    t0 = process.hrtime.bigint();
+    fd = await s.open('/seq', linux.O_RDONLY);
+    let got = 0;
+    for (;;) {
+      const r = await s.read(fd, buf, chunk);
+      if (r < 0) throw new Error(`read: errno ${-r}`);
+      if (r === 0) break;
+      got += r;
+    }
+    await s.close(fd);
+    const oursR = nsPer(t0, 1);
+    const msgsR = (metrics.messages - m1) / n;
+    if (got !== n * chunk) throw new Error(`read ${got} bytes, want ${n * chunk}`);
+    t0 = process.hrtime.bigint();
+    hfd = fs.openSync(hp, 'r');
+    while (fs.readSync(hfd, buf, 0, chunk, null) > 0);
+    fs.closeSync(hfd);
+    const nativeR = nsPer(t0, 1);
+    line(`sequential read ${label}`, oursR, nativeR, `  ${mibps(total, oursR)} vs ${mibps(total, nativeR)}, 9P messages/call ${msgsR.toFixed(2)}`);
+    await task.release();
+  } finally {
+    await k.release();
+  }
+}
+
+function mibps(bytes: number, ns: number): string {
+  return `${((bytes / (1 << 20)) / (ns / 1e9)).toFixed(0)} MiB/s`;
+}
+
+// walkBench stats n files of one directory through the gofer with the
+// default dentry bound (1000) and prints RSS samples along the way: with
+// the bound, RSS must stay flat after the first thousand.
+async function walkBench(g: { address: string; root: string }, n: number): Promise<void> {
+  const dir = path.join(g.root, 'walk');
+  fs.mkdirSync(dir);
+  for (let i = 0; i < n; i++) fs.closeSync(fs.openSync(path.join(dir, `w${i}`), 'w'));
+  const e = await mount(g.address, '');
+  try {
+    gc();
+    const heap0 = process.memoryUsage().heapUsed;
+    const samples: string[] = [];
+    const mib = (b: number): string => (b / (1 << 20)).toFixed(1);
+    const step = Math.max(1, Math.floor(n / 10));
+    const rss0 = process.memoryUsage().rss;
+    let peak = rss0;
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) {
+      await e.vfsObj.statAt(e.ctx, e.creds, e.pop(`walk/w${i}`), {});
+      if ((i + 1) % step === 0) {
+        const rss = process.memoryUsage().rss;
+        peak = Math.max(peak, rss);
+        samples.push(mib(rss));
+      }
+    }
+    const per = nsPer(t0, n);
+    const cached = (e.root.mount().filesystem().impl as unknown as { cachedDentriesLen: number }).cachedDentriesLen;
+    gc();
+    const heapDelta = process.memoryUsage().heapUsed - heap0;
+    console.log(`${`RSS walking ${n} files (MiB, every ${step})`.padEnd(46)} start ${mib(rss0)}: ${samples.join(' ')}  (peak +${mib(peak - rss0)} MiB; live heap after GC ${heapDelta >= 0 ? '+' : ''}${mib(heapDelta)} MiB; ${fmt(per).trim()}/stat; cached dentries ${cached})`);
+  } finally {
+    e.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function run(): Promise<void> {
   const g = await startGofer();
   try {
-    await rttBench(g, 1000);
+    if (want('rtt')) await rttBench(g, scaled(1000, 50));
     fs.mkdirSync(path.join(g.root, deep), { recursive: true });
     fs.writeFileSync(path.join(g.root, deep, 'file'), 'x');
-    await statBench(g, '', 'exclusive, warm', 50000);
-    await statBench(g, 'cache=remote_revalidating', 'shared', 1000);
-    await createBench(g, 500);
-    await readdirBench(g, 10000);
-    await readdirBench(g, 40000);
-    await memoryBench(g, 5000);
+    if (want('stat')) {
+      await statBench(g, '', 'exclusive, warm', scaled(50000, 100));
+      await statBench(g, 'cache=remote_revalidating', 'shared', scaled(1000, 50));
+    }
+    if (want('create')) await createBench(g, scaled(500, 20));
+    if (want('readdir')) {
+      await readdirBench(g, scaled(10000, 100));
+      await readdirBench(g, scaled(40000, 400));
+    }
+    if (want('memory')) await memoryBench(g, scaled(5000, 2000));
+    if (want('walk')) await walkBench(g, scaled(100000, 2000));
   } finally {
     await g.close();
   }
+  if (want('seqio')) await seqioBench(scaled(256, 4) << 20, 1 << 20);
 }
 
 if (require.main === module) {
