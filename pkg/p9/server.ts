@@ -329,7 +329,9 @@ export class connState {
 
   /** conn is the connection. */
   readonly conn: net.Socket;
-  private readonly reader = new MessageReader(maximumLength);
+  // Twrite frames are assembled in reused memory (MessageReader.takeFrame):
+  // handleRequest gives each back once its handler is done.
+  private readonly reader = new MessageReader(maximumLength, undefined, [MsgType.Twrite]);
   // readPaused: reading is paused by flow() (too many requests in flight, or
   // replies not drained); writeBlocked: the socket's write buffer is full.
   private readPaused = false;
@@ -433,10 +435,15 @@ export class connState {
 
   // handleRequest handles a single request.
   private handleRequest(tag: Tag, m: Message): void {
+    // The pooled frame m was decoded from, if any: m's payload (Twrite data)
+    // is a view of it, so it goes back to the reader only when the handler
+    // is done with m (File.writeAt, like Go's io.WriterAt, keeps nothing).
+    const frame = this.reader.takeFrame();
     // Try to start the tag.
     if (!this.startTag(tag, m.type)) {
       // Nothing we can do at this point; client is bogus.
       log('no valid tag [%d]', tag);
+      if (frame !== undefined) this.reader.releaseFrame(frame);
       return;
     }
     this.pending++;
@@ -446,24 +453,26 @@ export class connState {
     const h = handlerFor(m.type);
     if (h === undefined) {
       // Produce an ENOSYS error.
-      this.finish(tag, new Rlerror(syserror.ENOSYS.errno));
+      this.finish(tag, new Rlerror(syserror.ENOSYS.errno), frame);
       return;
     }
     let p: Promise<Message>;
     try {
       p = h(this, m, tag);
     } catch (e) {
-      this.finish(tag, newErr(e));
+      this.finish(tag, newErr(e), frame);
       return;
     }
     p.then(
-      (r) => this.finish(tag, r),
-      (e: unknown) => this.finish(tag, newErr(e)),
+      (r) => this.finish(tag, r, frame),
+      (e: unknown) => this.finish(tag, newErr(e), frame),
     );
   }
 
-  // finish sends the reply of the request with tag and retires the tag.
-  private finish(tag: Tag, r: Message): void {
+  // finish sends the reply of the request with tag, retires the tag and
+  // gives the request's pooled frame (if any) back to the reader.
+  private finish(tag: Tag, r: Message, frame: Buffer | undefined): void {
+    if (frame !== undefined) this.reader.releaseFrame(frame);
     try {
       // Send back the result, then clear the tag: in Node nothing can run
       // between the two, so the client cannot reuse the tag before the

@@ -26,6 +26,12 @@ export const headerLength = 7;
 /** maximumLength is the largest possible message. */
 export const maximumLength = 1 << 20;
 
+// poolThreshold: frames of a pooled type above this size are assembled in
+// pooled memory (smaller ones are cheap to allocate); framePoolCap: the most
+// free frame buffers a MessageReader keeps.
+const poolThreshold = 64 << 10;
+const framePoolCap = 4;
+
 /** DefaultMessageSize is a sensible default. */
 export const DefaultMessageSize = 64 << 10;
 
@@ -155,6 +161,43 @@ export function encodeMessage(tag: Tag, m: Message, msize: number = maximumLengt
   return out;
 }
 
+/**
+ * encodeMessageParts is encodeMessage for a writer that can take a frame in
+ * pieces (socket.cork/uncork, a writev): for an Rread or Twrite whose payload
+ * is large, it returns the frame's head (header and fixed fields) and the
+ * payload itself, not copied: the payload bytes must stay unchanged until
+ * written. Otherwise it returns [encodeMessage(tag, m, msize)].
+ */
+export function encodeMessageParts(tag: Tag, m: Message, msize: number = maximumLength): Buffer[] {
+  const t = m.type;
+  if ((t === MsgType.Twrite || (t === MsgType.Rread && rreadFrame(m as Rread) === undefined)) && isPayloader(m)) {
+    const p = m.payload();
+    if (p.length > payloadCopyThreshold) {
+      const fixed = m.fixedSize();
+      const total = headerLength + fixed + p.length;
+      if (total > msize || total > maximumLength) {
+        throw new ErrMessageTooLarge(total, Math.min(msize, maximumLength), false);
+      }
+      if (log.enabled) log('send [Tag %d] %s', tag, m.toString());
+      // Encode the head with an empty payload, then patch size and count.
+      m.setPayload(EMPTY_PAYLOAD);
+      const w = new buffer(Buffer.allocUnsafe(headerLength + fixed), 0, 0);
+      try {
+        encodeMessageInto(w, tag, m, msize);
+      } finally {
+        m.setPayload(p);
+      }
+      const head = w.bytes();
+      head.writeUInt32LE(total, 0);
+      head.writeUInt32LE(p.length, headerLength + fixed - 4);
+      return [head, p];
+    }
+  }
+  return [encodeMessage(tag, m, msize)];
+}
+
+const EMPTY_PAYLOAD = Buffer.alloc(0);
+
 // rreadInFrame returns the frame of an Rread whose data was read straight
 // into f (Rread.inFrame): the header goes in front of it, no byte of data
 // moves.
@@ -235,6 +278,15 @@ export function decodeMessage(t: MsgType, body: Buffer, tag: Tag = NoTag, stable
  *
  * push takes ownership of the chunk: it must not be modified afterwards (a
  * payload may be a view of it). Node's socket chunks satisfy this.
+ *
+ * Frame reuse (not in gVisor, whose recv reads into pooled buffers of its
+ * own): a frame of one of the poolTypes that does not arrive in one chunk is
+ * assembled in memory taken from a small pool instead of a fresh allocation
+ * (a fresh 1 MiB Buffer faults in its pages every time). The message then
+ * holds views of pooled memory, so the caller owns the frame: it calls
+ * takeFrame right after next, and releaseFrame once nothing uses the message
+ * any more (for a request: its handler is done). A frame never taken is
+ * simply not reused.
  */
 export class MessageReader {
   /** msize is the largest frame accepted; set it once negotiated. */
@@ -253,10 +305,55 @@ export class MessageReader {
   private frameFill = 0;
   private readonly hdr = Buffer.alloc(headerLength);
   private failed: ErrBadMessage | undefined;
+  // poolTypes[t] says whether frames of type t are assembled in pooled
+  // memory; framePool holds free pooled buffers (all of poolBufferLength
+  // bytes); frameBacking is the pooled buffer of the frame being assembled,
+  // lastPooled that of the message next last returned, until takeFrame.
+  private readonly poolTypes: Uint8Array = new Uint8Array(256);
+  private framePool: Buffer[] = [];
+  private poolBufferLength = 0;
+  private frameBacking: Buffer | undefined;
+  private lastPooled: Buffer | undefined;
 
-  constructor(msize: number = maximumLength, lookup: lookupTagAndType = registryLookup) {
+  constructor(msize: number = maximumLength, lookup: lookupTagAndType = registryLookup, poolTypes: readonly MsgType[] = []) {
     this.msize = msize;
     this.lookup = lookup;
+    for (const t of poolTypes) this.poolTypes[t] = 1;
+  }
+
+  /**
+   * takeFrame returns the pooled buffer the message next last returned was
+   * decoded from, or undefined if it was not (a frame decoded in place from
+   * a socket chunk, or of a type not pooled). The caller must hand it back
+   * with releaseFrame once the message is no longer used, and must not keep
+   * or give away any view of it after that.
+   */
+  takeFrame(): Buffer | undefined {
+    const f = this.lastPooled;
+    this.lastPooled = undefined;
+    return f;
+  }
+
+  /** releaseFrame returns a buffer from takeFrame to the pool. */
+  releaseFrame(f: Buffer): void {
+    // A buffer of an older msize is dropped; so is one beyond the pool's cap.
+    if (f.length === this.poolBufferLength && this.framePool.length < framePoolCap) this.framePool.push(f);
+  }
+
+  // pooledFrame returns size bytes of pooled memory for a frame, setting
+  // frameBacking to the whole pooled buffer.
+  private pooledFrame(size: number): Buffer {
+    const limit = Math.min(this.msize, maximumLength);
+    if (this.poolBufferLength !== limit) {
+      // msize changed (Tversion): buffers of the old size are no use.
+      this.poolBufferLength = limit;
+      this.framePool = [];
+    }
+    // allocUnsafeSlow: memory of its own, never a slice of Node's shared
+    // pool, which must not be reused behind its back.
+    const b = this.framePool.pop() ?? Buffer.allocUnsafeSlow(limit);
+    this.frameBacking = b;
+    return b.subarray(0, size);
   }
 
   /**
@@ -278,12 +375,15 @@ export class MessageReader {
   /** next returns the next whole message, or undefined if more bytes are needed. */
   next(): Message | undefined {
     if (this.failed !== undefined) throw this.failed;
+    if (this.lastPooled !== undefined) {
+      // Not taken: the caller does not own it, so it may still use the
+      // message; never reuse it.
+      this.lastPooled = undefined;
+    }
     if (this.frame !== undefined) {
       this.fill();
       if (this.frameFill < this.frame.length) return undefined;
-      const f = this.frame;
-      this.frame = undefined;
-      return this.decodeFrame(f, 0, f.length);
+      return this.assembled();
     }
     if (this.avail < headerLength) return undefined;
     const c = this.chunks[0];
@@ -301,14 +401,33 @@ export class MessageReader {
       this.consume(size);
       return this.decodeFrame(c, p, p + size);
     }
-    // Assemble the frame in memory of its own.
-    this.frame = Buffer.allocUnsafe(size);
+    // Assemble the frame in memory of its own (pooled for poolTypes; the
+    // type is in the header, known before the body arrives).
+    const t = c.length - p > 4 ? c[p + 4] : this.hdr[4];
+    this.frame = size > poolThreshold && this.poolTypes[t] === 1 ? this.pooledFrame(size) : Buffer.allocUnsafe(size);
     this.frameFill = 0;
     this.fill();
     if (this.frameFill < size) return undefined;
-    const f = this.frame;
+    return this.assembled();
+  }
+
+  // assembled decodes the frame just completed.
+  private assembled(): Message {
+    const f = this.frame!;
+    const backing = this.frameBacking;
     this.frame = undefined;
-    return this.decodeFrame(f, 0, size);
+    this.frameBacking = undefined;
+    if (backing === undefined) return this.decodeFrame(f, 0, f.length);
+    let m: Message;
+    try {
+      m = this.decodeFrame(f, 0, f.length);
+    } catch (e) {
+      // Nothing holds the frame of a message that did not decode.
+      this.releaseFrame(backing);
+      throw e;
+    }
+    this.lastPooled = backing;
+    return m;
   }
 
   private checkSize(size: number): void {

@@ -17,6 +17,7 @@ import {
   decodeMessage,
   dial,
   encodeMessage,
+  encodeMessageParts,
   ErrBadAddress,
   ErrSocket,
   ErrMessageTooLarge,
@@ -104,6 +105,148 @@ test('a payload decoded from a reader chunk does not change when the chunk is re
   r.push(encodeMessage(2, new m.Rread(Buffer.from('zzzzzz'))));
   r.next();
   t.is(got.data.toString(), 'abcdef');
+});
+
+// pattern returns n bytes that differ from those of any other seed.
+function pattern(seed: number, n: number): Buffer {
+  const b = Buffer.allocUnsafe(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 31 + seed * 7 + (i >> 8)) & 0xff;
+  return b;
+}
+
+// pushChunked feeds f to r in 64 KiB chunks of their own (as a socket does).
+function pushChunked(r: MessageReader, f: Buffer): void {
+  for (let i = 0; i < f.length; i += 65536) r.push(Buffer.from(f.subarray(i, i + 65536)));
+}
+
+const big = 300000; // Above the pooling threshold (64 KiB), below msize.
+
+test('frame reuse: a Twrite frame taken and released is assembled in the same memory next time', (t) => {
+  const r = new MessageReader(maximumLength, undefined, [MsgType.Twrite]);
+  pushChunked(r, encodeMessage(1, new m.Twrite(1, 0, pattern(1, big))));
+  const w1 = r.next() as m.Twrite;
+  t.deepEqual(w1.data, pattern(1, big));
+  const f1 = r.takeFrame();
+  t.truthy(f1);
+  t.is(w1.data.buffer, f1!.buffer, 'the payload is a view of the pooled frame, not a copy');
+  t.is(r.takeFrame(), undefined, 'taken once');
+  r.releaseFrame(f1!);
+  pushChunked(r, encodeMessage(2, new m.Twrite(1, big, pattern(2, big))));
+  const w2 = r.next() as m.Twrite;
+  t.deepEqual(w2.data, pattern(2, big));
+  t.is(w2.data.buffer, f1!.buffer, 'the released frame was reused');
+});
+
+test('frame reuse: a frame still held (taken, not released) is never reassembled into', (t) => {
+  const r = new MessageReader(maximumLength, undefined, [MsgType.Twrite]);
+  const held: [m.Twrite, Buffer][] = [];
+  // More frames in use at once than the pool keeps free.
+  for (let i = 0; i < 8; i++) {
+    pushChunked(r, encodeMessage(i, new m.Twrite(1, i * big, pattern(i, big))));
+    const w = r.next() as m.Twrite;
+    held.push([w, r.takeFrame()!]);
+  }
+  held.forEach(([w], i) => t.deepEqual(w.data, pattern(i, big), `held frame ${i} intact`));
+  t.is(new Set(held.map(([, f]) => f.buffer)).size, 8, 'eight frames in use, eight buffers');
+  for (const [, f] of held) r.releaseFrame(f);
+  // Released frames serve later ones; those still intact until then.
+  pushChunked(r, encodeMessage(9, new m.Twrite(1, 0, pattern(9, big))));
+  const w9 = r.next() as m.Twrite;
+  t.deepEqual(w9.data, pattern(9, big));
+  t.true(held.some(([, f]) => f.buffer === w9.data.buffer));
+});
+
+test('frame reuse: a frame never taken is not reused (its message may still be in use)', (t) => {
+  const r = new MessageReader(maximumLength, undefined, [MsgType.Twrite]);
+  pushChunked(r, encodeMessage(1, new m.Twrite(1, 0, pattern(1, big))));
+  const w1 = r.next() as m.Twrite;
+  pushChunked(r, encodeMessage(2, new m.Twrite(1, 0, pattern(2, big))));
+  const w2 = r.next() as m.Twrite;
+  r.releaseFrame(r.takeFrame()!);
+  pushChunked(r, encodeMessage(3, new m.Twrite(1, 0, pattern(3, big))));
+  r.next();
+  t.deepEqual(w1.data, pattern(1, big));
+  t.not(w1.data.buffer, w2.data.buffer);
+});
+
+test('frame reuse: only the pooled types, only large frames that span chunks', (t) => {
+  const r = new MessageReader(maximumLength, undefined, [MsgType.Twrite]);
+  // Another type (an Rread) is assembled in memory of its own.
+  pushChunked(r, encodeMessage(1, new m.Rread(pattern(1, big))));
+  t.deepEqual((r.next() as m.Rread).data, pattern(1, big));
+  t.is(r.takeFrame(), undefined);
+  // A small Twrite split across chunks: not pooled.
+  const small = encodeMessage(2, new m.Twrite(1, 0, pattern(2, 5000)));
+  r.push(Buffer.from(small.subarray(0, 100)));
+  r.push(Buffer.from(small.subarray(100)));
+  t.deepEqual((r.next() as m.Twrite).data, pattern(2, 5000));
+  t.is(r.takeFrame(), undefined);
+  // A large Twrite in one chunk is decoded in place: nothing to pool.
+  r.push(encodeMessage(3, new m.Twrite(1, 0, pattern(3, big))));
+  t.deepEqual((r.next() as m.Twrite).data, pattern(3, big));
+  t.is(r.takeFrame(), undefined);
+  // Without poolTypes nothing is pooled.
+  const plain = new MessageReader();
+  pushChunked(plain, encodeMessage(4, new m.Twrite(1, 0, pattern(4, big))));
+  t.deepEqual((plain.next() as m.Twrite).data, pattern(4, big));
+  t.is(plain.takeFrame(), undefined);
+});
+
+test('frame reuse: a pooled Twrite that does not decode goes back to the pool; the reader goes on', (t) => {
+  const r = new MessageReader(maximumLength, undefined, [MsgType.Twrite]);
+  const bad = encodeMessage(1, new m.Twrite(1, 0, pattern(1, big)));
+  bad.writeUInt32LE(big - 1, headerLength + 12); // count no longer matches the payload
+  pushChunked(r, bad);
+  const err = t.throws(() => r.next());
+  t.true(err instanceof ErrBadMessage && !err.fatal && err.tag === 1);
+  t.is(r.takeFrame(), undefined);
+  pushChunked(r, encodeMessage(2, new m.Twrite(1, 0, pattern(2, big))));
+  const w = r.next() as m.Twrite;
+  t.deepEqual(w.data, pattern(2, big));
+  t.truthy(r.takeFrame());
+});
+
+test('frame reuse: buffers of an older msize are dropped when msize changes', (t) => {
+  const r = new MessageReader(maximumLength, undefined, [MsgType.Twrite]);
+  pushChunked(r, encodeMessage(1, new m.Twrite(1, 0, pattern(1, big))));
+  r.next();
+  const f = r.takeFrame()!;
+  t.is(f.length, maximumLength);
+  r.msize = 512 << 10;
+  r.releaseFrame(f);
+  pushChunked(r, encodeMessage(2, new m.Twrite(1, 0, pattern(2, big))));
+  const w = r.next() as m.Twrite;
+  t.deepEqual(w.data, pattern(2, big));
+  const f2 = r.takeFrame()!;
+  t.is(f2.length, 512 << 10);
+  t.not(f2.buffer, f.buffer);
+});
+
+test('encodeMessageParts: a large Twrite/Rread is its head then the payload itself, the same bytes as encodeMessage', (t) => {
+  const data = pattern(5, big);
+  for (const msg of [new m.Twrite(3, 2 ** 33, data), new m.Rread(data)]) {
+    const parts = encodeMessageParts(7, msg);
+    t.is(parts.length, 2);
+    t.is(parts[1], data, 'payload not copied');
+    t.deepEqual(Buffer.concat(parts), encodeMessage(7, msg));
+    t.is((msg as m.Twrite | m.Rread).data, data, 'message unchanged');
+  }
+  // Small payloads and other messages: one frame.
+  for (const msg of [new m.Twrite(3, 0, pattern(1, 100)), new m.Tclunk(4)]) {
+    const parts = encodeMessageParts(7, msg);
+    t.is(parts.length, 1);
+    t.deepEqual(parts[0], encodeMessage(7, msg));
+  }
+  // Never more than msize.
+  t.throws(() => encodeMessageParts(1, new m.Twrite(1, 0, data), big), { instanceOf: ErrMessageTooLarge });
+  t.notThrows(() => encodeMessageParts(1, new m.Twrite(1, 0, data), big + headerLength + 16));
+  // An Rread read into its frame (Rread.inFrame) keeps its single-frame path.
+  const frame = Buffer.alloc(m.rreadFrameHeader + 2000);
+  pattern(6, 2000).copy(frame, m.rreadFrameHeader);
+  const rr = m.Rread.inFrame(frame, 2000);
+  const one = encodeMessageParts(8, rr);
+  t.is(one.length, 1);
+  t.deepEqual(one[0], encodeMessage(8, new m.Rread(pattern(6, 2000))));
 });
 
 test('encodeMessage never produces more than msize: ErrMessageTooLarge', (t) => {
