@@ -183,7 +183,7 @@ async function createBench(g: { address: string; root: string; pid: number }, n:
       fs.unlinkSync(f);
     }
     const native = nsPer(t0, n);
-    line('create+write 4KiB+close+unlink', ours, native, `  ${per}${cpu}`);
+    line('create+write 4KiB+close+unlink', ours, native, `  ${per}${cpu}${inRTTs(ours)}`);
   } finally {
     e.close();
   }
@@ -212,11 +212,20 @@ async function readdirBench(g: { address: string; root: string; pid: number }, e
     t0 = process.hrtime.bigint();
     for (const n of fs.readdirSync(dir)) fs.statSync(path.join(dir, n));
     const native = nsPer(t0, entries);
-    line(`readdir+stat ${entries} entries (per entry)`, ours, native, `  ${per.replace('/op', '/entry')}${cpu}`);
+    line(`readdir+stat ${entries} entries (per entry)`, ours, native, `  ${per.replace('/op', '/entry')}${cpu}${inRTTs(ours)}`);
   } finally {
     e.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+// rawRTT is the raw p9 Tgetattr round trip measured by rttBench (0 before):
+// the create and readdir lines divide by it, a load-independent view of how
+// many round trips an op costs.
+let rawRTT = 0;
+
+function inRTTs(ns: number): string {
+  return rawRTT > 0 ? `, = ${(ns / rawRTT).toFixed(1)} raw round trips` : '';
 }
 
 async function rttBench(g: { address: string }, n: number): Promise<void> {
@@ -226,7 +235,8 @@ async function rttBench(g: { address: string }, n: number): Promise<void> {
     for (let i = 0; i < 50; i++) await r.getAttr(AttrMaskAll());
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < n; i++) await r.getAttr(AttrMaskAll());
-    console.log(`${'raw p9 Tgetattr round trip (reference)'.padEnd(46)} ${fmt(nsPer(t0, n))}`);
+    rawRTT = nsPer(t0, n);
+    console.log(`${'raw p9 Tgetattr round trip (reference)'.padEnd(46)} ${fmt(rawRTT)}`);
   } finally {
     await c.close();
   }
