@@ -18,7 +18,9 @@ const conn = net.connect(address.slice('unix:'.length));
 let data = '';
 conn.setEncoding('utf8');
 conn.on('connect', () => {
-  conn.write(`${JSON.stringify({ pjdfstest: process.argv.slice(2), cwd: process.cwd() })}\n`);
+  // pjdfstest inherits its caller's credentials (-u/-g change them).
+  const creds = { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0, groups: process.getgroups?.() ?? [] };
+  conn.write(`${JSON.stringify({ pjdfstest: process.argv.slice(2), cwd: process.cwd(), ...creds })}\n`);
 });
 conn.on('data', (chunk: string) => {
   data += chunk;

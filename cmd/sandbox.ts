@@ -11,7 +11,7 @@ import * as readline from 'node:readline';
 import { parseArgs } from 'node:util';
 
 import { Sandbox, type Interop, type SandboxOptions } from '../pkg/conformance/sandbox';
-import { runPjdfstest } from '../pkg/conformance/pjdfstest';
+import { runPjdfstest, type PjdCreds } from '../pkg/conformance/pjdfstest';
 import { Session, helpText, type TaskOptions } from '../pkg/conformance/session';
 
 const usage = `usage:
@@ -187,10 +187,14 @@ function parseRequest(line: string): Request {
   };
 }
 
-/** PjdRequest is a pjdfstest-sandbox call: its argv and the caller's host working directory. */
+/**
+ * PjdRequest is a pjdfstest-sandbox call: its argv, the caller's host
+ * working directory and credentials (root's when absent).
+ */
 interface PjdRequest {
   argv: string[];
   cwd: string;
+  creds: PjdCreds;
 }
 
 function parsePjdRequest(line: string): PjdRequest | null {
@@ -198,7 +202,12 @@ function parsePjdRequest(line: string): PjdRequest | null {
   if (typeof v !== 'object' || v === null) return null;
   const r = v as Record<string, unknown>;
   if (!Array.isArray(r.pjdfstest)) return null;
-  return { argv: r.pjdfstest.map(String), cwd: typeof r.cwd === 'string' ? r.cwd : '/' };
+  const id = (k: string): number => (typeof r[k] === 'number' && Number.isInteger(r[k]) && (r[k] as number) >= 0 ? (r[k] as number) : 0);
+  return {
+    argv: r.pjdfstest.map(String),
+    cwd: typeof r.cwd === 'string' ? r.cwd : '/',
+    creds: { uid: id('uid'), gid: id('gid'), groups: Array.isArray(r.groups) ? r.groups.map(Number).filter((g) => Number.isInteger(g) && g >= 0) : [] },
+  };
 }
 
 /**
@@ -226,7 +235,7 @@ async function serve(sb: Sandbox, listen: string, mount: string, hostRoot: strin
         try {
           const pjd = parsePjdRequest(line);
           if (pjd !== null) {
-            answer = await runPjdfstest(sb.kernel, pjd.argv, sandboxPath(hostRoot, pjd.cwd));
+            answer = await runPjdfstest(sb.kernel, pjd.argv, sandboxPath(hostRoot, pjd.cwd), pjd.creds);
             if (!conn.destroyed) conn.write(`${JSON.stringify(answer)}\n`);
             return;
           }
