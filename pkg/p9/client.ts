@@ -10,7 +10,13 @@
 //     the waiting promise found by tag in `pending`.
 //   - Sends are coalesced: every frame encoded in one tick goes out in one
 //     socket write, or one corked batch (gVisor's sendMu serializes writes
-//     instead).
+//     instead). A large Twrite payload is not copied into its frame: the
+//     socket gets the head and the caller's bytes (transport's
+//     encodeMessageParts).
+//   - Large Rread frames are assembled in reused memory (MessageReader's
+//     frame pool); ClientFile.readAtOne hands the frame back with
+//     releaseReply once it has copied the data out (gVisor's recv reads
+//     into buffers of its own the same way).
 //   - A call that finds all 65534 tags in use waits for one (gVisor fails
 //     with ErrOutOfTags).
 //   - A reply with an unexpected tag or type, or a frame above msize or
@@ -35,7 +41,7 @@ import * as syserror from '../syserror/syserror';
 import { LinuxError } from '../syserror/syserror';
 import { Message, Rlerror, Rversion, Tflush, Tversion, msgRegistry } from './messages';
 import { MsgType, NoFID, NoTag } from './p9';
-import { DefaultMessageSize, ErrMessageTooLarge, MessageReader, dial, encodeMessage, headerLength } from './transport';
+import { DefaultMessageSize, ErrMessageTooLarge, MessageReader, dial, encodeMessage, encodeMessageParts, headerLength } from './transport';
 import { HighestVersionString, parseVersion, versionString } from './version';
 import { ClientFile, attach } from './client_file';
 
@@ -179,6 +185,11 @@ export class Client {
   // reader decodes frames from the socket's data.
   private readonly reader: MessageReader;
 
+  // replyFrames maps a reply decoded from a pooled frame (a large Rread) to
+  // that frame, until releaseReply hands it back. A reply nobody releases
+  // (its caller was flushed, the connection died) just drops its frame.
+  private readonly replyFrames = new WeakMap<Message, Buffer>();
+
   // outq holds frames encoded this tick, written together by flushOut.
   private outq: Buffer[] = [];
   private outBytes = 0;
@@ -193,7 +204,7 @@ export class Client {
     this.socket = socket;
     this.messageSize = messageSize;
     this.payloadSize = computePayloadSize(messageSize);
-    this.reader = new MessageReader(messageSize);
+    this.reader = new MessageReader(messageSize, undefined, [MsgType.Rread]);
     this.closedPromise = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -326,10 +337,12 @@ export class Client {
   // sendRecvTag is sendRecv with a tag already taken from tagPool (or NoTag
   // for Tversion). The tag returns to the pool when the exchange is over.
   private sendRecvTag<R extends Message>(tag: number, t: Message, want: ReplyClass<R>, signal: AbortSignal | undefined): Promise<R> {
-    let frame: Buffer;
+    let parts: Buffer[];
     try {
-      // Nothing larger than msize is ever sent.
-      frame = encodeMessage(tag, t, this.messageSize);
+      // Nothing larger than msize is ever sent. A Twrite's payload stays
+      // the caller's buffer (not copied): the caller is waiting for the
+      // reply, which the server can only send once it has read it all.
+      parts = encodeMessageParts(tag, t, this.messageSize);
     } catch (e) {
       // ErrMessageTooLarge, or ErrBadMessage for a string or a count the
       // wire cannot carry.
@@ -355,7 +368,7 @@ export class Client {
         signal.addEventListener('abort', resp.onAbort, { once: true });
       }
       log.debug.enabled && log.debugf('send [tag %d] %s', tag, t.toString());
-      this.enqueue(frame);
+      for (let i = 0; i < parts.length; i++) this.enqueue(parts[i]);
     });
   }
 
@@ -429,6 +442,18 @@ export class Client {
     this.enqueue(encodeMessage(tag, new Tflush(resp.tag)));
   }
 
+  /**
+   * releaseReply hands back the pooled frame a reply was decoded from, if
+   * any: the caller has copied out what it needed and must not use r (its
+   * payload is a view of the frame) afterwards.
+   */
+  releaseReply(r: Message): void {
+    const f = this.replyFrames.get(r);
+    if (f === undefined) return;
+    this.replyFrames.delete(r);
+    this.reader.releaseFrame(f);
+  }
+
   // onData feeds the frame reader; any malformed or oversized frame makes
   // the connection unusable.
   private onData(chunk: Buffer): void {
@@ -436,6 +461,8 @@ export class Client {
     reader.push(chunk);
     try {
       for (let m = reader.next(); m !== undefined; m = reader.next()) {
+        const f = reader.takeFrame();
+        if (f !== undefined) this.replyFrames.set(m, f);
         this.handleOne(reader.tag, m);
         if (this.dead) return;
       }

@@ -564,15 +564,21 @@ export class ClientFile implements File {
   /** readAtOne is one Tread (gVisor: clientFile.readAt). */
   async readAtOne(p: Buffer, offset: number, signal?: AbortSignal): Promise<number> {
     if (this.closed) throw syserror.EBADF;
-    const r = await this.client.sendRecv(new Tread(this.fid, offset, p.length), Rread, signal);
+    const c = this.client;
+    const r = await c.sendRecv(new Tread(this.fid, offset, p.length), Rread, signal);
     const data = r.data;
-    // A server may not return more than asked.
-    if (data.length > p.length) throw syserror.EIO;
-    // The payload is a view of the received frame (transport.ts): copy it,
-    // unless it already is p (Buffers of one pool share an ArrayBuffer, so
-    // the offset must match too).
-    if (data.length > 0 && (data.buffer !== p.buffer || data.byteOffset !== p.byteOffset)) data.copy(p);
-    return data.length;
+    try {
+      // A server may not return more than asked.
+      if (data.length > p.length) throw syserror.EIO;
+      // The payload is a view of the received frame (transport.ts): copy it,
+      // unless it already is p (Buffers of one pool share an ArrayBuffer, so
+      // the offset must match too).
+      if (data.length > 0 && (data.buffer !== p.buffer || data.byteOffset !== p.byteOffset)) data.copy(p);
+      return data.length;
+    } finally {
+      // A large frame goes back to the client's pool for the next Rread.
+      c.releaseReply(r);
+    }
   }
 
   /** writeAtOne is one Twrite (gVisor: clientFile.writeAt). */
