@@ -25,7 +25,9 @@ import {
   TypeSymlink,
   WriteOnly,
 } from '../../pkg/p9/p9';
+import * as sc from '../../pkg/fsgofer/syscalls';
 import * as syserror from '../../pkg/syserror/syserror';
+import { haveDiod, startDiod } from '../p9/client_util';
 import { connect, serve, served } from './_harness';
 import { rootSuite } from './_root';
 
@@ -343,4 +345,80 @@ test('Tmultigetattr: the client gets every component\'s attributes in one round 
   t.is(st[1].attr.size, 3);
   t.is(st[1].qid.path & 0x00ff_ffff_ffff_ffffn, ino(path.join(dir, 'dir', 'f')));
   t.is((await root.multiGetAttr(['symlink', 'f'])).length, 1);
+});
+
+// sameTree fills dir with one file of each type, made on the host.
+function sameTree(dir: string): void {
+  fs.mkdirSync(path.join(dir, 'dir'));
+  fs.writeFileSync(path.join(dir, 'file'), '');
+  fs.symlinkSync('file', path.join(dir, 'symlink'));
+  const dfd = sc.openat(linux.AT_FDCWD, dir, linux.O_DIRECTORY | linux.O_RDONLY);
+  try {
+    sc.mknodat(dfd, 'fifo', linux.S_IFIFO | 0o600);
+    sc.mknodat(dfd, 'sock', linux.S_IFSOCK | 0o600);
+    sc.mknodat(dfd, 'chr', linux.S_IFCHR | 0o600, (1 << 8) | 3);
+    sc.mknodat(dfd, 'blk', linux.S_IFBLK | 0o600, 7 << 8);
+  } finally {
+    sc.close(dfd);
+  }
+}
+
+async function readAll(root: ClientFile): Promise<Map<string, number>> {
+  const [, d] = await root.walk([]);
+  try {
+    await d.open(ReadOnly);
+    const out = new Map<string, number>();
+    let off = 0n;
+    for (;;) {
+      const ents = await d.readdir(off, 4096);
+      if (ents.length === 0) break;
+      for (const e of ents) if (e.name !== '.' && e.name !== '..') out.set(e.name, e.type);
+      off = ents[ents.length - 1].offset;
+    }
+    return out;
+  } finally {
+    await d.close();
+  }
+}
+
+test('like diod: Rreaddir type bytes are the host d_type; Tlcreate and Tsetattr modes keep S_ISUID/S_ISGID', async (t) => {
+  if (!haveDiod()) {
+    process.stderr.write('\n*** SKIPPED: diod not installed (/usr/sbin/diod): test/fsgofer/server.test.ts "like diod" ***\n\n');
+    t.log('SKIPPED: diod not installed');
+    t.pass();
+    return;
+  }
+  const ours = await setup(t);
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'fsgofer-diod-'));
+  t.teardown(() => fs.rmSync(base, { recursive: true, force: true }));
+  for (const n of ['fifo', 'sock', 'chr', 'blk']) fs.rmSync(path.join(ours.dir, n), { force: true });
+  fs.rmSync(path.join(ours.dir, 'dir'), { recursive: true });
+  fs.rmSync(path.join(ours.dir, 'file'));
+  fs.rmSync(path.join(ours.dir, 'symlink'));
+  sameTree(ours.dir);
+  sameTree(base);
+  const diod = await startDiod(base);
+  t.teardown(() => diod.stop());
+  const client = await Client.connect(diod.address, { msize: 65536 });
+  t.teardown(() => client.close());
+  const droot = await client.attach(base, process.getuid?.() ?? 0);
+
+  const got = await readAll(ours.root);
+  const want = await readAll(droot);
+  t.deepEqual([...got.entries()].sort(), [...want.entries()].sort());
+  t.is(got.get('fifo'), linux.DT_FIFO);
+
+  for (const [root, dir] of [
+    [ours.root, ours.dir],
+    [droot, base],
+  ] as const) {
+    const [, c] = await root.walk([]);
+    await c.create('suid', ReadWrite, 0o4755, 0, 0);
+    await c.close();
+    t.is(fs.statSync(path.join(dir, 'suid')).mode & 0o7777, 0o4755, dir);
+    const f = await walk1(root, 'suid');
+    await f.setAttr(SetAttrMask.with({ permissions: true }), new SetAttr(0o6710));
+    await f.close();
+    t.is(fs.statSync(path.join(dir, 'suid')).mode & 0o7777, 0o6710, dir);
+  }
 });
