@@ -275,6 +275,11 @@ test('named pipe: walked, cloned and stat-ed fids hold no reader (O_PATH); O_WRO
   });
   t.is(attr.mode & linux.S_IFMT, linux.S_IFIFO);
   t.is((await f.getAttr(new AttrMask()))[2].mode & linux.S_IFMT, linux.S_IFIFO);
+  // user.* xattrs on a named pipe: Linux's xattr_permission (no fd needed).
+  await t.throwsAsync(f.getXattr('user.x', 0), { is: syserror.ENODATA });
+  await t.throwsAsync(f.setXattr('user.x', 'v', 0), { is: syserror.EPERM });
+  t.is((await f.listXattr(0)).size, 0);
+  t.is((await f.statFS()).nameLength, 255);
   // Nobody on the host sees a reader.
   t.throws(() => sc.openat(linux.AT_FDCWD, p, linux.O_WRONLY | linux.O_NONBLOCK), { is: syserror.ENXIO });
   // Nor does the gofer's own write-only open.
