@@ -179,6 +179,13 @@ export class Client {
   noRenameAt = false;
   noUnlinkAt = false;
 
+  /**
+   * batches counts the socket writes (flushOut batches of requests sent
+   * together) so far. For one caller's calls made one after another, that is
+   * its serial round trips: benchmarks read differences.
+   */
+  batches = 0;
+
   // pending is the set of pending messages, by tag.
   private readonly pending = new Map<number, response>();
 
@@ -398,6 +405,7 @@ export class Client {
     this.outq = [];
     this.outBytes = 0;
     const s = this.socket;
+    this.batches++;
     if (q.length === 1) {
       s.write(q[0]);
     } else if (bytes <= coalesceLimit) {

@@ -53,6 +53,8 @@ function want(name: string): boolean {
 }
 
 interface env {
+  /** batches reads the mount's p9 client's socket writes (Client.batches). */
+  batches(): number;
   ctx: Context;
   creds: Credentials;
   vfsObj: vfs.VirtualFilesystem;
@@ -71,7 +73,9 @@ async function mount(address: string, data: string): Promise<env> {
   const ctx = vfs.withMountNamespace(base, mntns);
   const root = mntns.root();
   root.incRef();
+  const client = (root.mount().filesystem().impl as unknown as { client: { batches: number } }).client;
   return {
+    batches: () => client.batches,
     ctx, creds, vfsObj, root,
     pop: (p: string, follow = false) => ({ root, start: root, path: fspath.parse(p), followFinalSymlink: follow }),
     close: () => {
@@ -161,6 +165,7 @@ async function createBench(g: { address: string; root: string; pid: number }, n:
     await e.vfsObj.mkdirAt(e.ctx, e.creds, e.pop('cw'), { mode: 0o755 });
     const data = Buffer.alloc(4096, 0x5a);
     const m0 = msgMark();
+    const b0 = e.batches();
     const c0 = cpuMark(g.pid);
     let t0 = process.hrtime.bigint();
     for (let i = 0; i < n; i++) {
@@ -170,7 +175,7 @@ async function createBench(g: { address: string; root: string; pid: number }, n:
       await e.vfsObj.unlinkAt(e.ctx, e.creds, e.pop(`cw/f${i}`));
     }
     const ours = nsPer(t0, n);
-    const per = msgsSince(m0, n);
+    const per = `${msgsSince(m0, n)}, serial round trips/op ${((e.batches() - b0) / n).toFixed(2)}`;
     const cpu = cpuSince(c0, g.pid, n);
     const dir = path.join(g.root, 'cw-native');
     fs.mkdirSync(dir);
@@ -199,6 +204,7 @@ async function readdirBench(g: { address: string; root: string; pid: number }, e
   const e = await mount(g.address, '');
   try {
     const m0 = msgMark();
+    const b0 = e.batches();
     const c0 = cpuMark(g.pid);
     let t0 = process.hrtime.bigint();
     const fd = await e.vfsObj.openAt(e.ctx, e.creds, e.pop(name), { flags: linux.O_RDONLY | linux.O_DIRECTORY });
@@ -207,7 +213,7 @@ async function readdirBench(g: { address: string; root: string; pid: number }, e
     fd.decRef(e.ctx);
     for (const n of names) if (n !== '.' && n !== '..') await e.vfsObj.statAt(e.ctx, e.creds, e.pop(`${name}/${n}`), {});
     const ours = nsPer(t0, entries);
-    const per = msgsSince(m0, entries);
+    const per = `${msgsSince(m0, entries)}, serial round trips/entry ${((e.batches() - b0) / entries).toFixed(2)}`;
     const cpu = cpuSince(c0, g.pid, entries);
     t0 = process.hrtime.bigint();
     for (const n of fs.readdirSync(dir)) fs.statSync(path.join(dir, n));
