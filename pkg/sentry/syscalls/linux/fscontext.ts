@@ -62,13 +62,22 @@ export async function fchdir(t: Task, fd: number): Promise<number> {
   }
 }
 
-/** chroot implements Linux syscall chroot(2). */
+/**
+ * chroot implements Linux syscall chroot(2).
+ *
+ * Differs from gVisor, following Linux (fs/open.c:ksys_chroot): the path is
+ * looked up and checked for search permission before CAP_SYS_CHROOT, so an
+ * unprivileged caller sees ENOENT, ENOTDIR, EACCES... before EPERM.
+ */
 export async function chroot(t: Task, addr: PathArg): Promise<number> {
-  if (!t.hasCapability(CAP_SYS_CHROOT)) throw syserror.EPERM;
   const path = copyInPath(addr);
   const tpop = getTaskPathOperation(t, AT_FDCWD, path, disallowEmptyPath, followFinalSymlink);
   try {
     const vd = await t.k.vfs.getDentryAt(t, t.creds, tpop.pop, { checkSearchable: true });
+    if (!t.hasCapability(CAP_SYS_CHROOT)) {
+      vd.decRef(t);
+      throw syserror.EPERM;
+    }
     t.fsContext.setRootDirectoryVFS2(t, vd);
     vd.decRef(t);
     return 0;

@@ -9,7 +9,11 @@
 // so itself unless O_NONBLOCK (tmpfs FIFOs, pipes); one that throws EAGAIN
 // when it would block (inotify) is waited for here as gVisor's read() does,
 // with the task's AbortSignal as the interruption (EINTR). pread64/pwrite64
-// check the offset before the descriptor, as Linux's ksys_pread64 does.
+// check the offset before the descriptor, as Linux's ksys_pread64 does;
+// every call checks the descriptor's access mode (EBADF) before the user
+// memory and the iovec count, as Linux's vfs_read/vfs_readv do, and the
+// positional ones check that the file can be read or written at an offset
+// (ESPIPE) before that, as ksys_pread64/do_preadv do.
 
 import { O_NONBLOCK } from '../../../abi/linux/file';
 import { IN_ACCESS, IN_MODIFY } from '../../../abi/linux/inotify';
@@ -52,11 +56,23 @@ function iovecsIOSequence(iovs: unknown): Buffer[] {
   return out;
 }
 
+/**
+ * iovecsLength is the total length of iovecs. Differs from gVisor, as
+ * Linux's vfs_readv/vfs_writev do: vectored I/O of zero bytes returns 0
+ * without calling the file (no EISDIR, no mtime change).
+ */
+function iovecsLength(iovs: Buffer[]): number {
+  let n = 0;
+  for (const b of iovs) n += b.length;
+  return n;
+}
+
 /** read implements Linux syscall read(2). */
 export async function read(t: Task, fd: number, addr: unknown, size: number): Promise<number> {
   const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
+    if (!file.isReadable()) throw syserror.EBADF;
     const dst = singleIOSequence(addr, size);
     return await readFile(t, file, dst, -1);
   } finally {
@@ -69,7 +85,10 @@ export async function readv(t: Task, fd: number, iovs: unknown): Promise<number>
   const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
-    return await readIovecs(t, file, iovecsIOSequence(iovs), -1);
+    if (!file.isReadable()) throw syserror.EBADF;
+    const dst = iovecsIOSequence(iovs);
+    if (iovecsLength(dst) === 0) return 0;
+    return await readIovecs(t, file, dst, -1);
   } finally {
     file.decRef(t);
   }
@@ -81,6 +100,8 @@ export async function pread64(t: Task, fd: number, addr: unknown, size: number, 
   const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
+    if (file.options().denyPRead === true) throw syserror.ESPIPE;
+    if (!file.isReadable()) throw syserror.EBADF;
     const dst = singleIOSequence(addr, size);
     return await readFile(t, file, dst, offset);
   } finally {
@@ -94,7 +115,11 @@ export async function preadv(t: Task, fd: number, iovs: unknown, offset: number)
   const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
-    return await readIovecs(t, file, iovecsIOSequence(iovs), offset);
+    if (file.options().denyPRead === true) throw syserror.ESPIPE;
+    if (!file.isReadable()) throw syserror.EBADF;
+    const dst = iovecsIOSequence(iovs);
+    if (iovecsLength(dst) === 0) return 0;
+    return await readIovecs(t, file, dst, offset);
   } finally {
     file.decRef(t);
   }
@@ -149,6 +174,7 @@ export async function write(t: Task, fd: number, addr: unknown, size: number): P
   const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
+    if (!file.isWritable()) throw syserror.EBADF;
     const src = singleIOSequence(addr, size);
     return await writeFile(t, file, src, -1);
   } finally {
@@ -161,7 +187,9 @@ export async function writev(t: Task, fd: number, iovs: unknown): Promise<number
   const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
+    if (!file.isWritable()) throw syserror.EBADF;
     const bufs = iovecsIOSequence(iovs);
+    if (iovecsLength(bufs) === 0) return 0;
     return await writeFile(t, file, bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs), -1);
   } finally {
     file.decRef(t);
@@ -174,6 +202,8 @@ export async function pwrite64(t: Task, fd: number, addr: unknown, size: number,
   const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
+    if (file.options().denyPWrite === true) throw syserror.ESPIPE;
+    if (!file.isWritable()) throw syserror.EBADF;
     const src = singleIOSequence(addr, size);
     return await writeFile(t, file, src, offset);
   } finally {
@@ -187,7 +217,10 @@ export async function pwritev(t: Task, fd: number, iovs: unknown, offset: number
   const file = fdget(t, fd);
   if (file === null) throw syserror.EBADF;
   try {
+    if (file.options().denyPWrite === true) throw syserror.ESPIPE;
+    if (!file.isWritable()) throw syserror.EBADF;
     const bufs = iovecsIOSequence(iovs);
+    if (iovecsLength(bufs) === 0) return 0;
     return await writeFile(t, file, bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs), offset);
   } finally {
     file.decRef(t);

@@ -260,8 +260,10 @@ function memOrInt(a: unknown): number | Uint8Array | null {
   return a instanceof Uint8Array ? a : int(a);
 }
 
+// iovs passes an iovec array through: read_write.ts's iovecsIOSequence
+// narrows it (EFAULT for NULL or anything but an array of bytes).
 function iovs(a: unknown): Uint8Array[] {
-  return Array.isArray(a) ? (a as Uint8Array[]) : [];
+  return a as Uint8Array[];
 }
 
 // path passes a pathname argument through: copyInString narrows it (EFAULT
