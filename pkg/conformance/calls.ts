@@ -24,12 +24,20 @@ import * as mount from '../abi/linux/mount';
  *  - stat/statx/statfs/pipefd: an output structure, no word;
  *  - timespec2/timeval2/utimbuf: times, NULL or "A:a,M:m" (seconds:nanos, or
  *    microseconds for timeval; UTIME_NOW/UTIME_OMIT allowed);
- *  - flock: a struct flock "TYPE,WHENCE,START,LEN" (for fcntl F_*LK).
+ *  - flock: a struct flock "TYPE,WHENCE,START,LEN" (for fcntl F_*LK);
+ *  - iovIn: input iovecs, a list of strings ["ab","cd"] (or [] or NULL),
+ *    optionally repeated (["x"]*1025); iovcnt is the list's length;
+ *  - iovOut: output iovecs, a list of sizes [3,0,5] (or [] or NULL),
+ *    optionally repeated ([1]*1025).
+ * An iovec argument is one Buffer[] for both sides: the sandbox's readv
+ * takes the array, the host side lays out struct iovec[] and passes its
+ * address and length (iovcnt) as two raw arguments.
  */
 export type ArgKind =
   | 'fd' | 'int' | 'path' | 'data' | 'len' | 'out'
   | 'stat' | 'statx' | 'statfs' | 'pipefd'
-  | 'timespec2' | 'timeval2' | 'utimbuf' | 'intOrFlock';
+  | 'timespec2' | 'timeval2' | 'utimbuf' | 'intOrFlock'
+  | 'iovIn' | 'iovOut';
 
 /**
  * ResultKind says how a result is normalized:
@@ -41,9 +49,10 @@ export type ArgKind =
  *  - names: getdents64 entries (sorted names with types);
  *  - xattrs: a listxattr list (user.* names, sorted);
  *  - cwd: getcwd's path, relative to the case directory;
- *  - fcntl: fd for F_DUPFD*, the struct for F_GETLK, else int.
+ *  - fcntl: fd for F_DUPFD*, the struct for F_GETLK, else int;
+ *  - iovdata: readv/preadv: the bytes each output iovec received.
  */
-export type ResultKind = 'int' | 'fd' | 'fds2' | 'data' | 'stat' | 'statx' | 'names' | 'xattrs' | 'cwd' | 'fcntl';
+export type ResultKind = 'int' | 'fd' | 'fds2' | 'data' | 'stat' | 'statx' | 'names' | 'xattrs' | 'cwd' | 'fcntl' | 'iovdata';
 
 /** CallSpec describes one system call. */
 export interface CallSpec {
@@ -54,10 +63,23 @@ export interface CallSpec {
   result: ResultKind;
   /** hostless calls cannot run on the host (they would change the host process for good). */
   hostless?: boolean;
+  /**
+   * isolated calls change the calling process or its mount namespace
+   * (chroot, mount, umount2): on the host, a case that makes one runs in a
+   * worker of its own, in a private mount namespace, thrown away after the
+   * case (host.ts); on the sandbox, its mounts are undone after the case
+   * (runner.ts). Their path words must stay inside the case directory
+   * (parse.ts checks).
+   */
+  isolated?: boolean;
 }
 
 function c(name: string, nr: number, args: ArgKind[], result: ResultKind = 'int', hostless = false): CallSpec {
   return { name, nr, args, result, hostless };
+}
+
+function isolated(s: CallSpec): CallSpec {
+  return { ...s, isolated: true };
 }
 
 /** calls is every system call a case may make, by name. */
@@ -72,6 +94,8 @@ export const calls: ReadonlyMap<string, CallSpec> = new Map([
   c('lseek', 8, ['fd', 'int', 'int']),
   c('pread64', 17, ['fd', 'out', 'len', 'int'], 'data'),
   c('pwrite64', 18, ['fd', 'data', 'len', 'int']),
+  c('readv', 19, ['fd', 'iovOut'], 'iovdata'),
+  c('writev', 20, ['fd', 'iovIn']),
   c('access', 21, ['path', 'int']),
   c('pipe', 22, ['pipefd'], 'fds2'),
   c('dup', 32, ['fd'], 'fd'),
@@ -103,6 +127,9 @@ export const calls: ReadonlyMap<string, CallSpec> = new Map([
   c('mknod', 133, ['path', 'int', 'int']),
   c('statfs', 137, ['path', 'statfs']),
   c('fstatfs', 138, ['fd', 'statfs']),
+  isolated(c('chroot', 161, ['path'])),
+  isolated(c('mount', 165, ['path', 'path', 'path', 'int', 'path'])),
+  isolated(c('umount2', 166, ['path', 'int'])),
   c('setxattr', 188, ['path', 'path', 'data', 'len', 'int']),
   c('lsetxattr', 189, ['path', 'path', 'data', 'len', 'int']),
   c('fsetxattr', 190, ['fd', 'path', 'data', 'len', 'int']),
@@ -138,6 +165,8 @@ export const calls: ReadonlyMap<string, CallSpec> = new Map([
   c('dup3', 292, ['fd', 'fd', 'int'], 'fd'),
   c('pipe2', 293, ['pipefd', 'int'], 'fds2'),
   c('inotify_init1', 294, ['int'], 'fd'),
+  c('preadv', 295, ['fd', 'iovOut', 'int'], 'iovdata'),
+  c('pwritev', 296, ['fd', 'iovIn', 'int']),
   c('syncfs', 306, ['fd']),
   c('renameat2', 316, ['fd', 'path', 'fd', 'path', 'int']),
   c('statx', 332, ['fd', 'path', 'int', 'int', 'statx'], 'statx'),

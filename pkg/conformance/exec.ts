@@ -7,10 +7,10 @@ import { errnoName } from '../abi/linux/errors';
 import { parseDirents64 } from '../abi/linux/dirent';
 import { S_IFMT } from '../abi/linux/file';
 import { SIZEOF_FLOCK, SIZEOF_STAT, SIZEOF_STATFS, SIZEOF_STATX, symbols, type CallSpec } from './calls';
-import { alignWords, consumesWord, parseTimesOrFlock, resolveInt, resolveString, type FdTable, type Step } from './parse';
+import { alignWords, consumesWord, parseIovList, parseTimesOrFlock, resolveInt, resolveString, type FdTable, type Step } from './parse';
 
-/** SyscallArg is one argument as both sides take it. */
-export type SyscallArg = number | string | Buffer | null;
+/** SyscallArg is one argument as both sides take it (Buffer[]: an iovec array). */
+export type SyscallArg = number | string | Buffer | Buffer[] | null;
 
 /** Side is where steps run: call makes one raw system call (result or -errno). */
 export interface Side {
@@ -137,6 +137,8 @@ function flockBuffer(w: string): Buffer {
 interface BuiltArgs {
   args: SyscallArg[];
   out: Buffer | null;
+  /** iov are the output iovecs of readv/preadv (null: NULL or none). */
+  iov: Buffer[] | null;
 }
 
 /** buildArgs turns a step's words into the argument vector. */
@@ -145,6 +147,7 @@ export function buildArgs(step: Step, fds: FdTable): BuiltArgs {
   let wi = 0;
   const args: SyscallArg[] = [];
   let out: Buffer | null = null;
+  let iov: Buffer[] | null = null;
   let lastLen = 0;
   for (const k of step.call.args) {
     const w = consumesWord(k) ? aligned[wi++] : undefined;
@@ -166,7 +169,7 @@ export function buildArgs(step: Step, fds: FdTable): BuiltArgs {
         break;
       }
       case 'out': {
-        const n = w === undefined ? 0 : resolveInt(w, fds);
+        const n = w === undefined || w === 'NULL' ? 0 : resolveInt(w, fds);
         out = Buffer.alloc(Math.max(0, n));
         lastLen = n;
         args.push(w === 'NULL' ? null : out);
@@ -204,9 +207,20 @@ export function buildArgs(step: Step, fds: FdTable): BuiltArgs {
           args.push(w === undefined ? 0 : resolveInt(w, fds));
         }
         break;
+      case 'iovIn': {
+        const items = w === undefined ? [] : parseIovList(w);
+        args.push(items === null ? null : items.map((it) => Buffer.from(resolveString(it) ?? '', 'latin1')));
+        break;
+      }
+      case 'iovOut': {
+        const items = w === undefined ? [] : parseIovList(w);
+        iov = items === null ? null : items.map((it) => Buffer.alloc(Math.max(0, resolveInt(it, fds))));
+        args.push(iov);
+        break;
+      }
     }
   }
-  return { args, out };
+  return { args, out, iov };
 }
 
 /** normalize turns a raw result into the string compared across sides, binding descriptors. */
@@ -242,8 +256,13 @@ export function normalize(step: Step, r: number, built: BuiltArgs, fds: FdTable,
     case 'cwd': {
       const s = out!.subarray(0, Math.max(0, r - 1)).toString('utf8');
       const p = side.cwdPrefix;
-      const rel = s === p ? '.' : s.startsWith(`${p}/`) ? `./${s.slice(p.length + 1)}` : s;
-      return `${r - s.length} ${JSON.stringify(rel)}`;
+      // A working directory outside the root (after chroot) is
+      // "(unreachable)" followed by its path from the real root.
+      const unreachable = '(unreachable)';
+      const u = s.startsWith(unreachable) ? unreachable : '';
+      const t = s.slice(u.length);
+      const rel = t === p ? '.' : t.startsWith(`${p}/`) ? `./${t.slice(p.length + 1)}` : t;
+      return `${r - s.length} ${JSON.stringify(u + rel)}`;
     }
     case 'fcntl': {
       const cmd = built.args[1] as number;
@@ -258,6 +277,17 @@ export function normalize(step: Step, r: number, built: BuiltArgs, fds: FdTable,
       }
       if (lockCmds.has(cmd)) return String(r);
       return String(r);
+    }
+    case 'iovdata': {
+      // Each iovec shows what it received: readv fills them in order.
+      if (built.iov === null) return String(r);
+      let left = r;
+      const parts = built.iov.map((b) => {
+        const k = Math.min(left, b.length);
+        left -= k;
+        return quote(b.subarray(0, k));
+      });
+      return `${r} [${parts.join(',')}]`;
     }
   }
 }

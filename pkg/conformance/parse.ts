@@ -18,7 +18,13 @@
 // Words: integers (decimal, 0octal, 0xhex, negative), constants (O_CREAT,
 // AT_FDCWD, S_IFIFO, ...), `|` between them, $fdN; strings bare (a/b) or
 // quoted ("a b", with \n \t \\ \" \xHH), with `*N` repetition and `+`
-// concatenation ("a"*256+"/b"); NULL; `_` for a defaulted length.
+// concatenation ("a"*256+"/b"); NULL; `_` for a defaulted length; iovec
+// lists [3,5] (sizes to read into) or ["ab","cd"] (data to write), with
+// `*N` repetition of the whole list ([1]*1025).
+//
+// The path words of chroot, mount (source and target) and umount2 must be
+// relative and free of ".." components: on the host those calls act on the
+// case directory only.
 
 import { BAD_FD, calls, symbols, type ArgKind, type CallSpec } from './calls';
 
@@ -153,6 +159,43 @@ export function resolveString(w: string): string | null {
   return out;
 }
 
+/**
+ * parseIovList splits an iovec list word ("[a,b]" or "[a,b]*N") into its
+ * item words, repeated N times; null for NULL.
+ */
+export function parseIovList(w: string): string[] | null {
+  if (w === 'NULL') return null;
+  const m = /^\[(.*)\](?:\*(\d+))?$/.exec(w);
+  if (m === null) throw new Error(`bad iovec list (want [a,b] or [a,b]*N): ${w}`);
+  const body = m[1]!;
+  const items: string[] = [];
+  let cur = '';
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i]!;
+    if (ch === '"') {
+      const start = i;
+      i++;
+      while (i < body.length && body[i] !== '"') {
+        if (body[i] === '\\') i++;
+        i++;
+      }
+      if (i >= body.length) throw new Error(`unterminated string in ${w}`);
+      cur += body.slice(start, i + 1);
+    } else if (ch === ',') {
+      items.push(cur);
+      cur = '';
+    } else {
+      cur += ch;
+    }
+  }
+  if (body !== '') items.push(cur);
+  if (items.some((it) => it === '')) throw new Error(`empty item in iovec list ${w}`);
+  const n = m[2] === undefined ? 1 : Number(m[2]);
+  const out: string[] = [];
+  for (let k = 0; k < n; k++) out.push(...items);
+  return out;
+}
+
 /** FdTable maps $fdN to a side's descriptor numbers. */
 export type FdTable = Map<number, number>;
 
@@ -242,8 +285,11 @@ function checkWords(call: CallSpec, words: string[]): void {
 
 function checkWord(k: ArgKind, w: string): void {
   switch (k) {
-    case 'fd': case 'int': case 'out':
+    case 'fd': case 'int':
       resolveInt(w, null);
+      return;
+    case 'out':
+      if (w !== 'NULL') resolveInt(w, null);
       return;
     case 'len':
       if (w !== '_') resolveInt(w, null);
@@ -258,9 +304,38 @@ function checkWord(k: ArgKind, w: string): void {
     case 'timespec2': case 'timeval2': case 'utimbuf':
       if (w !== 'NULL') parseTimesOrFlock(w, 0);
       return;
+    case 'iovIn':
+      for (const it of parseIovList(w) ?? []) resolveString(it);
+      return;
+    case 'iovOut':
+      for (const it of parseIovList(w) ?? []) resolveInt(it, null);
+      return;
     default:
       return;
   }
+}
+
+/**
+ * checkConfined enforces the rule for chroot, mount and umount2: their
+ * path words (mount's source and target, not its type and data) are
+ * relative and have no ".." component, so that on the host they can only
+ * name something under the case directory (a symlink in the case could
+ * still lead out: the cases are reviewed data, and the host worker runs in
+ * a mount namespace of its own besides).
+ */
+function checkConfined(call: CallSpec, words: string[]): void {
+  if (call.isolated !== true) return;
+  const aligned = alignWords(call, words);
+  const kinds = wordKinds(call.args);
+  aligned.forEach((w, i) => {
+    if (w === undefined || kinds[i] !== 'path') return;
+    if (call.name === 'mount' && i >= 2) return;
+    const s = resolveString(w);
+    if (s === null) return;
+    if (s.startsWith('/') || s.split('/').includes('..')) {
+      throw new Error(`${call.name}: path ${JSON.stringify(s)} must be relative and without "..": it must stay in the case directory`);
+    }
+  });
 }
 
 /** parseTimesOrFlock splits "A:a,M:m" or "T,W,S,L" into integers. */
@@ -279,6 +354,7 @@ export function parseStep(text: string, line: number, fdNext: number): Step {
   const call = calls.get(name);
   if (call === undefined) throw new Error(`unknown system call: ${name}`);
   checkWords(call, words);
+  checkConfined(call, words);
   return { line, text: text.trim(), call, words, fdBind: fdsBound(call, words) > 0 ? fdNext : -1 };
 }
 

@@ -8,7 +8,9 @@ import * as path from 'node:path';
 
 import { generatedCases } from './generate';
 import { HostPool, makeHostDir } from './host';
-import { parseCases, type Case, type Step } from './parse';
+import { MNT_DETACH } from '../abi/linux/mount';
+import { calls } from './calls';
+import { parseCases, resolveString, type Case, type Step } from './parse';
 import { Sandbox, type SandboxOptions } from './sandbox';
 import { diffTrees, formatTree, hostTree, type TreeDiff } from './tree';
 
@@ -116,6 +118,36 @@ export function modeString(o: SandboxOptions): string {
   return o.fs === 'tmpfs' ? 'tmpfs' : `9p,${o.interop}${o.server === 'ours' ? '' : ',external'}`;
 }
 
+/** isIsolated reports whether a case makes a call that needs an isolated host worker (calls.ts). */
+export function isIsolated(c: Case): boolean {
+  return [...c.setup, ...c.body].some((s) => s.call.isolated === true);
+}
+
+const umount2Spec = calls.get('umount2')!;
+
+/**
+ * unmountSandbox undoes, as root in the case directory, the mounts the
+ * case's mount lines may have left: each target (last first) is detached
+ * until it is no longer a mount point. The sandbox's mount namespace is
+ * shared by every case, unlike the host worker's.
+ */
+async function unmountSandbox(sandbox: Sandbox, dir: string, c: Case): Promise<void> {
+  const targets = [...c.setup, ...c.body].filter((s) => s.call.name === 'mount').map((s) => s.words[1]).reverse();
+  if (targets.length === 0) return;
+  const t = await sandbox.kernel.newTask({ cwd: dir });
+  try {
+    for (const w of targets) {
+      const target = w === undefined ? null : resolveString(w);
+      if (target === null) continue;
+      for (let i = 0; i < 16; i++) {
+        if (await Sandbox.call(t, umount2Spec, [target, MNT_DETACH]) < 0) break;
+      }
+    }
+  } finally {
+    await t.release();
+  }
+}
+
 /** runSuite runs the cases and returns their results in suite order. */
 export async function runSuite(opts: RunOptions): Promise<CaseResult[]> {
   const sandbox = await Sandbox.create(opts);
@@ -133,14 +165,33 @@ export async function runSuite(opts: RunOptions): Promise<CaseResult[]> {
     try {
       const sdir = await sandbox.makeCaseDir(dirName);
       const hdir = makeHostDir(hostBase, dirName);
-      const [s1, h1] = await Promise.all([
-        sandbox.runPart(sdir, null, c.setup),
-        c.setup.length === 0 ? Promise.resolve([]) : pool.run(null, { dir: hdir, text: c.text, part: 'setup' }),
-      ]);
-      const [s2, h2] = await Promise.all([
-        sandbox.runPart(sdir, c.as, c.body),
-        c.body.length === 0 ? Promise.resolve([]) : pool.run(c.as, { dir: hdir, text: c.text, part: 'body' }),
-      ]);
+      let s1: string[];
+      let s2: string[];
+      let h1: string[];
+      let h2: string[];
+      if (isIsolated(c)) {
+        // chroot, mount, umount2: the host side runs in a worker of its
+        // own (host.ts); the sandbox's mounts are undone before the trees
+        // are listed, as the host worker's are.
+        const sandboxSide = (async (): Promise<string[][]> => {
+          try {
+            return [await sandbox.runPart(sdir, null, c.setup), await sandbox.runPart(sdir, c.as, c.body)];
+          } finally {
+            await unmountSandbox(sandbox, sdir, c);
+          }
+        })();
+        const [[a, b], h] = await Promise.all([sandboxSide, pool.runIsolated(c, hdir)]);
+        [s1, s2, h1, h2] = [a!, b!, h.setup, h.body];
+      } else {
+        [s1, h1] = await Promise.all([
+          sandbox.runPart(sdir, null, c.setup),
+          c.setup.length === 0 ? Promise.resolve([]) : pool.run(null, { dir: hdir, text: c.text, part: 'setup' }),
+        ]);
+        [s2, h2] = await Promise.all([
+          sandbox.runPart(sdir, c.as, c.body),
+          c.body.length === 0 ? Promise.resolve([]) : pool.run(c.as, { dir: hdir, text: c.text, part: 'body' }),
+        ]);
+      }
       const steps = [...c.setup, ...c.body];
       const sr = [...s1, ...s2];
       const hr = [...h1, ...h2];

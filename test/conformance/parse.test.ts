@@ -5,7 +5,7 @@ import test from 'ava';
 
 import { calls } from '../../pkg/conformance/calls';
 import {
-  ParseError, alignWords, parseCases, parseCreds, parseStep, resolveInt, resolveString, tokenize,
+  ParseError, alignWords, parseCases, parseCreds, parseIovList, parseStep, resolveInt, resolveString, tokenize,
 } from '../../pkg/conformance/parse';
 import { AT_FDCWD, O_CREAT, O_WRONLY, S_IFIFO } from '../../pkg/abi/linux/file';
 
@@ -110,4 +110,36 @@ test('parseCases: errors carry file and line', (t) => {
     t.true(err instanceof ParseError, src);
     t.regex(err.message, re);
   }
+});
+
+test('iovec lists: items split at commas outside quotes, *N repeats the list, NULL', (t) => {
+  const table: Array<[string, string[] | null]> = [
+    ['[3,0,5]', ['3', '0', '5']],
+    ['[]', []],
+    ['["a,b","c"]', ['"a,b"', '"c"']],
+    ['["x"]*3', ['"x"', '"x"', '"x"']],
+    ['[1,2]*2', ['1', '2', '1', '2']],
+    ['NULL', null],
+  ];
+  for (const [w, want] of table) t.deepEqual(parseIovList(w), want, w);
+  for (const bad of ['3,5', '[1,,2]', '["open]', '[1]*']) t.throws(() => parseIovList(bad), undefined, bad);
+  // readv takes sizes, writev strings; each word is checked at parse time.
+  t.notThrows(() => parseStep('readv $fd0 [1]*1025', 1, 0));
+  t.notThrows(() => parseStep('pwritev $fd0 ["ab","cd"] 7', 1, 0));
+  t.throws(() => parseStep('readv $fd0 [O_BOGUS]', 1, 0), { message: /unknown constant/ });
+});
+
+test('chroot, mount and umount2 paths stay in the case directory: relative, no ".."', (t) => {
+  for (const ok of ['chroot d', 'chroot NULL', 'chroot ""', 'mount none m tmpfs 0 "mode=0700"', 'mount src dst NULL MS_BIND NULL',
+    'mount none m /not/checked/type 0 /data/not/checked', 'umount2 m/n MNT_DETACH', 'umount2 . 0']) {
+    t.notThrows(() => parseStep(ok, 1, 0), ok);
+  }
+  for (const bad of ['chroot /', 'chroot ..', 'chroot d/../..', 'mount none /mnt tmpfs 0 NULL', 'mount / m NULL MS_BIND NULL',
+    'umount2 ../x 0', 'umount2 "/tmp" 0']) {
+    t.throws(() => parseStep(bad, 1, 0), { message: /case directory/ }, bad);
+  }
+  // Other calls may use absolute paths (after a chroot they mean the new root).
+  t.notThrows(() => parseStep('stat /f', 1, 0));
+  t.true(calls.get('chroot')!.isolated);
+  t.falsy(calls.get('chdir')!.isolated);
 });

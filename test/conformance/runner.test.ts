@@ -2,12 +2,15 @@
 // runner.ts): normalized results, tree differences, the allowlist, and one
 // end-to-end run on tmpfs against the host kernel (root and unprivileged).
 
+import * as fs from 'node:fs';
+
 import test from 'ava';
 
 import type { CallSpec } from '../../pkg/conformance/calls';
 import { runSteps, type Side, type SyscallArg } from '../../pkg/conformance/exec';
 import { parseCases } from '../../pkg/conformance/parse';
-import { allowed, firstDivergence, parseAllowlist, runSuite } from '../../pkg/conformance/runner';
+import { mountsUnder, unescapeMountinfo } from '../../pkg/conformance/host';
+import { allowed, firstDivergence, isIsolated, parseAllowlist, runSuite } from '../../pkg/conformance/runner';
 import { diffTrees, formatTree } from '../../pkg/conformance/tree';
 
 // fakeSide answers each call from a table (by name), writing into buffers as a kernel would.
@@ -84,6 +87,51 @@ test('two sides with different descriptor numbers and prefixes compare equal', a
   t.deepEqual(await runSteps(s, mk(3, '/case7')), await runSteps(s, mk(17, '/tmp/host/case7')));
 });
 
+test('readv/preadv show what each iovec received; writev passes one Buffer per iovec', async (t) => {
+  const side = fakeSide({
+    readv: (a) => {
+      const iov = a[1] as Buffer[];
+      iov[0]!.write('abc', 'latin1');
+      iov[2]!.write('de', 'latin1');
+      return 5;
+    },
+    preadv: (a) => (a[1] === null ? -14 : 0),
+    writev: (a) => (a[1] as Buffer[]).reduce((n, b) => n + b.length, 0),
+  });
+  const r = await runSteps(steps('readv 3 [3,0,4,9]\npreadv 3 NULL 0\npreadv 3 [] 0\nwritev 3 ["ab","","c"]'), side);
+  t.deepEqual(r, ['5 ["abc","","de",""]', 'EFAULT', '0 []', '3']);
+  const w = side.calls[3]![1][1] as Buffer[];
+  t.deepEqual(w.map((b) => b.toString()), ['ab', '', 'c']);
+});
+
+test('getcwd outside the root (after chroot) is "(unreachable)" and the path relative to the case directory', async (t) => {
+  const mk = (prefix: string) => fakeSide({
+    getcwd: (a) => {
+      const s = `(unreachable)${prefix}/sub\0`;
+      (a[0] as Buffer).write(s);
+      return s.length;
+    },
+  }, prefix);
+  const s = steps('getcwd 4096');
+  t.deepEqual(await runSteps(s, mk('/case3')), ['1 "(unreachable)./sub"']);
+  t.deepEqual(await runSteps(s, mk('/tmp/conformance-host-x/case3')), ['1 "(unreachable)./sub"']);
+});
+
+test('the isolated host worker finds the mounts left under a case directory, innermost first', (t) => {
+  const info = [
+    '22 1 0:20 / / rw - ext4 /dev/root rw',
+    '40 22 0:40 / /tmp/h/case1/m rw - tmpfs none rw',
+    '41 40 0:41 / /tmp/h/case1/m/n rw - tmpfs none rw',
+    '42 22 0:42 / /tmp/h/case10 rw - tmpfs none rw',
+    '43 22 0:43 / /tmp/h/case1/a\\040b rw - tmpfs none rw',
+  ].join('\n');
+  t.deepEqual(mountsUnder(info, '/tmp/h/case1'), ['/tmp/h/case1/a b', '/tmp/h/case1/m/n', '/tmp/h/case1/m']);
+  t.is(unescapeMountinfo('a\\011b'), 'a\tb');
+  const [plain, chrooting] = parseCases('case p\n  mkdir d 0755\ncase c\n  mkdir d 0755\n  as 1000:1000\n  chroot d', 'x', 'x');
+  t.false(isIsolated(plain!));
+  t.true(isIsolated(chrooting!));
+});
+
 test('diffTrees reports each path whose line differs, and absent files', (t) => {
   const st = { mode: 0o100644, nlink: 1, uid: 0, gid: 0, rdev: 0, size: 1, atime: [1_700_000_000, 0] as [number, number], mtime: [1_700_000_000, 0] as [number, number] };
   const a = formatTree([{ path: '.', stat: { ...st, mode: 0o40777 } }, { path: 'f', stat: st, content: 'x' }, { path: 'g', stat: st, content: 'y' }]);
@@ -135,4 +183,37 @@ test('end to end on tmpfs: the host kernel as root and as an unprivileged user a
   // umask returns the previous mask: 022 in both, so this passes too.
   t.is(results[2]!.status, 'pass');
   t.is(firstDivergence(results[2]!), null);
+});
+
+test('end to end on tmpfs: chroot and mount cases run in an isolated host worker and are undone', async (t) => {
+  if (process.getuid?.() !== 0) {
+    t.log('SKIPPED: the host side needs root to chroot and mount');
+    process.stderr.write('conformance runner test SKIPPED: not root\n');
+    t.pass();
+    return;
+  }
+  const cases = parseCases([
+    'case chroot',
+    '  mkdir d 0755',
+    '  chroot d',
+    '  chdir /',
+    '  mkdir /inside 0700',
+    '  getcwd 100',
+    '  as 1000:1000',
+    '  getcwd 100',
+    '  chroot d',
+    'case left-mounted',
+    '  mkdir m 0755',
+    '  mount none m tmpfs 0 NULL',
+    '  openat AT_FDCWD m/f O_CREAT|O_WRONLY 0644',
+    '  as 1000:1000',
+    '  umount2 m 0',
+  ].join('\n'), 'e2e', 'e2e');
+  const results = await runSuite({ fs: 'tmpfs', server: 'ours', interop: 'exclusive', cases, jobs: 2, allow: [] });
+  t.is(results[0]!.status, 'pass', JSON.stringify(results[0]));
+  t.deepEqual(results[0]!.lines.map((l) => l.host), ['0', '0', '0', '0', '1 "/"', '1 "."', 'EPERM']);
+  // The mount is gone on both sides before the trees are compared: m is empty.
+  t.is(results[1]!.status, 'pass', JSON.stringify(results[1]));
+  t.is(results[1]!.lines[3]!.host, 'EPERM');
+  t.false(fs.readFileSync('/proc/self/mountinfo', 'utf8').includes('conformance-host-'));
 });
