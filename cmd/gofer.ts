@@ -27,7 +27,9 @@ const usage = `usage:
 
 Serve the host directory DIR over 9P2000.L. A client can reach nothing
 outside DIR: every access is relative to an open directory and never
-follows a symlink.
+follows a symlink. Modes are stored as the client sends them, set-user-ID
+and set-group-ID bits included (as diod does; the client applies Linux's
+rules): where host users run programs from DIR, keep it on a nosuid mount.
 
 options:
   --root DIR         the directory to serve (required)
