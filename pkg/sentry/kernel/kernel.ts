@@ -14,11 +14,12 @@
 // filesystem types are added with registerFilesystemType() before
 // Kernel.create(), or through KernelOptions.filesystemTypes.
 
+import * as fs from 'node:fs';
+
 import type { Context } from '../../context';
 import * as context from '../../context';
 import * as fspath from '../../fspath';
-import * as fs from 'node:fs';
-
+import * as syserror from '../../syserror/syserror';
 import * as gofer from '../fsimpl/gofer/gofer';
 import { startGofer, type startedGofer } from '../fsimpl/gofer/start_gofer';
 import * as tmpfs from '../fsimpl/tmpfs/tmpfs';
@@ -177,8 +178,11 @@ export class Kernel {
     let root = opts.root;
     try {
       if (root === undefined) {
-        if (opts.goferRoot !== undefined && !fs.statSync(opts.goferRoot, { throwIfNoEntry: false })?.isDirectory()) {
-          throw new Error(`kernel: goferRoot ${opts.goferRoot}: not a directory`);
+        if (opts.goferRoot !== undefined) {
+          // The gofer would only say so on its stderr: check here, as errnos.
+          const st = fs.statSync(opts.goferRoot, { throwIfNoEntry: false });
+          if (st === undefined) throw syserror.ENOENT;
+          if (!st.isDirectory()) throw syserror.ENOTDIR;
         }
         k.rootGofer = await startGofer({ root: opts.goferRoot });
         // mkdtemp makes 0700; a root filesystem is 0755.

@@ -261,7 +261,8 @@ test('Kernel.create: goferRoot serves an existing dir and release() keeps it; fi
   await k.release();
   released = true;
   t.true(fs.existsSync(path.join(dir, 'old')), 'a given dir is kept');
-  await t.throwsAsync(Kernel.create({ goferRoot: path.join(dir, 'nonexist') }), { message: /not a directory/ });
+  await t.throwsAsync(Kernel.create({ goferRoot: path.join(dir, 'nonexist') }), { is: syserror.ENOENT });
+  await t.throwsAsync(Kernel.create({ goferRoot: path.join(dir, 'old') }), { is: syserror.ENOTDIR });
 });
 
 test('Kernel.create: the "9p" root runs unchanged over diod (plain 9P2000.L)', async (t) => {
