@@ -792,6 +792,7 @@ export class localFile implements File {
     // error if any of them fails, which at least doesn't bias any change
     // over another.
     let err: unknown;
+    let chmodDone = false;
     try {
       if (valid.permissions) {
         try {
@@ -799,6 +800,7 @@ export class localFile implements File {
           // cannot change a symlink's mode (fchmodat AT_SYMLINK_NOFOLLOW).
           if (this.fileType === linux.S_IFLNK) throw syserror.EOPNOTSUPP;
           chmodFD(f, isPath, attr.permissions & permissionsMask);
+          chmodDone = true;
         } catch (e) {
           log.debugf('SetAttr fchmod failed %s, err: %s', this.hostPath, e);
           err = e;
@@ -855,7 +857,7 @@ export class localFile implements File {
           sc.fchownat(f, '', uid, gid, linux.AT_EMPTY_PATH | linux.AT_SYMLINK_NOFOLLOW);
           // chown(2) clears the set-ID bits of a non-directory even for
           // root; a mode asked for in the same Tsetattr is the one stored.
-          if (valid.permissions && err === undefined && (attr.permissions & setIDBits) !== 0 && this.fileType !== linux.S_IFDIR) {
+          if (chmodDone && (attr.permissions & setIDBits) !== 0 && this.fileType !== linux.S_IFDIR) {
             chmodFD(f, isPath, attr.permissions & permissionsMask);
           }
         } catch (e) {
