@@ -18,7 +18,9 @@ Run the differential conformance suite: each case runs on the sandbox (a
 kernel over a gofer filesystem, or tmpfs) and on a host temp directory
 through the host kernel (as root, or as the case's unprivileged user in a
 child process that dropped its privileges); every result and errno and the
-final trees are compared.
+final trees are compared. Cases that call chroot, mount or umount2 run
+their host side in a worker of their own, in a private mount namespace
+(util-linux unshare; needs root), undone and thrown away after the case.
 
 options:
   --fs tmpfs|9p            the sandbox's root filesystem (default 9p)

@@ -268,13 +268,26 @@ class HostWorker {
     child.stderr!.on('data', (b: Buffer) => {
       this.stderr += b.toString();
     });
-    child.once('exit', (code, sig) => {
-      for (const r of this.pending.splice(0)) r({ error: `host worker exited (${code ?? sig}): ${this.stderr.trim()}` });
-    });
+    child.once('exit', (code, sig) => this.fail(`host worker exited (${code ?? sig}): ${this.stderr.trim()}`));
+    // A worker that cannot start (no unshare(1), not allowed to unshare)
+    // fails its requests instead of the run.
+    child.once('error', (err) => this.fail(`host worker could not start: ${err.message}`));
+    child.stdin!.on('error', () => undefined);
+  }
+
+  private failure: string | null = null;
+
+  private fail(msg: string): void {
+    this.failure ??= msg;
+    for (const r of this.pending.splice(0)) r({ error: msg });
   }
 
   request(req: HostRequest): Promise<HostAnswer> {
     return new Promise((resolve) => {
+      if (this.failure !== null) {
+        resolve({ error: this.failure });
+        return;
+      }
       this.pending.push(resolve);
       this.child.stdin!.write(`${JSON.stringify(req)}\n`);
     });
@@ -357,7 +370,7 @@ export class HostPool {
 // stopWorker ends a worker's input and waits for it to exit.
 function stopWorker(w: HostWorker): Promise<void> {
   return new Promise<void>((resolve) => {
-    if (w.child.exitCode !== null || w.child.signalCode !== null) {
+    if (w.child.exitCode !== null || w.child.signalCode !== null || w.child.pid === undefined) {
       resolve();
       return;
     }
