@@ -4,7 +4,8 @@
 // memory that readAtOne hands back once it has copied the data out. What
 // they pin: reuse never corrupts data a caller already has, many large
 // requests in flight at once all get their own bytes, and a caller's
-// buffer is never written after its call returned.
+// buffer is never written after its call returned; readAtParallel (all
+// chunks in flight at once) returns exactly what the serial readAt does.
 import test, { type ExecutionContext } from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,6 +16,7 @@ import type { ClientFile } from '../../pkg/p9/client_file';
 import { NoGID, NoUID } from '../../pkg/p9/p9';
 import { MemFS } from '../../pkg/p9/p9test/memfile';
 import { Server } from '../../pkg/p9/server';
+import * as syserror from '../../pkg/syserror/syserror';
 import { tempDir } from './client_util';
 
 const MiB = 1 << 20;
@@ -78,3 +80,32 @@ for (const msize of [MiB, 256 << 10]) {
     for (let i = 0; i < 16; i++) t.true(dsts[i].equals(srcs[i]), `read ${i}`);
   });
 }
+
+test('readAtParallel: all chunks in one round trip; same result as readAt at EOF, past EOF and for short files; nothing copied past the count', async (t) => {
+  const { client, file } = await setup(t, 256 << 10);
+  const size = MiB + 5000;
+  const src = pattern(size, 9);
+  t.is(await file.writeAt(src, 0), size);
+  const cases = [
+    { off: 0, len: MiB }, // four full chunks
+    { off: 1000, len: MiB }, // the last chunk crosses EOF
+    { off: size - 10, len: 600 << 10 }, // the first chunk is short: the rest is ignored
+    { off: size + 10, len: 600 << 10 }, // past EOF: 0
+    { off: 3, len: 100 }, // one chunk
+  ];
+  for (const c of cases) {
+    const serial = Buffer.alloc(c.len, 0xab);
+    const parallel = Buffer.alloc(c.len, 0xab);
+    const n = await file.readAt(serial, c.off);
+    const b0 = client.batches;
+    const m = await file.readAtParallel(parallel, c.off);
+    const batches = client.batches - b0;
+    t.is(m, n, `off ${c.off} len ${c.len}: count`);
+    t.true(parallel.equals(serial), `off ${c.off} len ${c.len}: bytes, and 0xab left past the count`);
+    t.is(batches, 1, `off ${c.off} len ${c.len}: one batch of requests`);
+  }
+  // A closed file: EBADF, as readAt.
+  const [, g] = await (await client.attach('')).walk(['f']);
+  await g.close();
+  await t.throwsAsync(g.readAtParallel(Buffer.alloc(MiB), 0), { is: syserror.EBADF });
+});

@@ -37,6 +37,17 @@ export class handle {
     return this.file.readAt(ctx, dst, offset);
   }
 
+  /**
+   * readToBlocksAtParallel is readToBlocksAt for a regular file: the msize
+   * chunks of a large read are requested at once, one round trip instead
+   * of one per chunk (not in gVisor, whose regular files read through a
+   * host fd or the page cache). Never for pipes or sockets.
+   */
+  readToBlocksAtParallel(ctx: Context, dst: Buffer, offset: number): Promise<number> {
+    if (dst.length === 0) return Promise.resolve(0);
+    return this.file.readAtParallel(ctx, dst, offset);
+  }
+
   /** writeFromBlocksAt writes src at offset. */
   writeFromBlocksAt(ctx: Context, src: Buffer, offset: number): Promise<number> {
     if (src.length === 0) return Promise.resolve(0);

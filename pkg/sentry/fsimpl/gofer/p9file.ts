@@ -185,6 +185,18 @@ export class p9file {
     return f.readAt(p, offset, ctx.signal);
   }
 
+  /**
+   * readAtParallel is readAt with all its Treads in flight at once, for a
+   * regular file (see p9.ClientFile.readAtParallel; not in gVisor).
+   */
+  readAtParallel(ctx: Context, p: Buffer, offset: number): Promise<number> {
+    const f = this.f();
+    const n = Math.max(1, Math.ceil(p.length / f.client.payloadSize));
+    metrics.messages += n;
+    metrics.reads += n;
+    return f.readAtParallel(p, offset, ctx.signal);
+  }
+
   writeAt(ctx: Context, p: Buffer, offset: number): Promise<number> {
     const f = this.f();
     const n = Math.max(1, Math.ceil(p.length / f.client.payloadSize));
