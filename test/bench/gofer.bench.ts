@@ -284,23 +284,27 @@ async function seqioBench(total: number, chunk: number): Promise<void> {
     const buf = Buffer.alloc(chunk, 0x5a);
     const n = Math.floor(total / chunk);
     const label = `${total >> 20} MiB, ${chunk >> 10} KiB per call`;
+    const client = (k.rootDirectory().mount().filesystem().impl as unknown as { client: { batches: number } }).client;
     // Write.
     const m0 = metrics.messages;
+    const b0 = client.batches;
     let t0 = process.hrtime.bigint();
     let fd = await s.open('/seq', linux.O_CREAT | linux.O_WRONLY | linux.O_TRUNC, 0o644);
     for (let i = 0; i < n; i++) if ((await s.write(fd, buf, chunk)) !== chunk) throw new Error('short write');
     await s.close(fd);
     const oursW = nsPer(t0, 1);
     const msgsW = (metrics.messages - m0) / n;
+    const rtW = (client.batches - b0) / n;
     const hp = path.join(host, 'seq-native');
     t0 = process.hrtime.bigint();
     let hfd = fs.openSync(hp, 'w', 0o644);
     for (let i = 0; i < n; i++) if (fs.writeSync(hfd, buf, 0, chunk) !== chunk) throw new Error('short write');
     fs.closeSync(hfd);
     const nativeW = nsPer(t0, 1);
-    line(`sequential write ${label}`, oursW, nativeW, `  ${mibps(total, oursW)} vs ${mibps(total, nativeW)}, 9P messages/call ${msgsW.toFixed(2)}`);
+    line(`sequential write ${label}`, oursW, nativeW, `  ${mibps(total, oursW)} vs ${mibps(total, nativeW)}, 9P messages/call ${msgsW.toFixed(2)}, serial round trips/call ${rtW.toFixed(2)}`);
     // Read.
     const m1 = metrics.messages;
+    const b1 = client.batches;
     t0 = process.hrtime.bigint();
     fd = await s.open('/seq', linux.O_RDONLY);
     let got = 0;
@@ -313,13 +317,14 @@ async function seqioBench(total: number, chunk: number): Promise<void> {
     await s.close(fd);
     const oursR = nsPer(t0, 1);
     const msgsR = (metrics.messages - m1) / n;
+    const rtR = (client.batches - b1) / n;
     if (got !== n * chunk) throw new Error(`read ${got} bytes, want ${n * chunk}`);
     t0 = process.hrtime.bigint();
     hfd = fs.openSync(hp, 'r');
     while (fs.readSync(hfd, buf, 0, chunk, null) > 0);
     fs.closeSync(hfd);
     const nativeR = nsPer(t0, 1);
-    line(`sequential read ${label}`, oursR, nativeR, `  ${mibps(total, oursR)} vs ${mibps(total, nativeR)}, 9P messages/call ${msgsR.toFixed(2)}`);
+    line(`sequential read ${label}`, oursR, nativeR, `  ${mibps(total, oursR)} vs ${mibps(total, nativeR)}, 9P messages/call ${msgsR.toFixed(2)}, serial round trips/call ${rtR.toFixed(2)}`);
     await task.release();
   } finally {
     await k.release();
