@@ -97,6 +97,7 @@ dentry.prototype.createSyntheticChildLocked = function createSyntheticChildLocke
   const ino = new inode(this.fs.nextIno(), opts.mode, opts.kuid, opts.kgid);
   ino.blockSize = 4096; // arbitrary
   ino.nlink = 2;
+  ino.nlinkKnown = true;
   const t = this.inode.ctime;
   ino.atime = ino.mtime = ino.ctime = ino.btime = t;
   const child = new dentry(this.fs, ino, p9fileNil(), -1n);
@@ -234,6 +235,8 @@ dentry.prototype.getDirents = async function getDirents(this: dentry, ctx: Conte
         const count = 64 * 1024; // for consistency with the vfs1 client
         if (!this.handleMu.tryRLock()) await this.handleMu.rLock();
         try {
+          // A deleted directory may be open without a handle (dentry.open).
+          if (this.readFile.isNil() && this.isDeleted()) throw syserror.ENOENT;
           if (this.readFile.isNil()) {
             // This should not be possible because a readable handle should
             // have been opened when the calling directoryFD was opened.
@@ -244,17 +247,7 @@ dentry.prototype.getDirents = async function getDirents(this: dentry, ctx: Conte
             if (p9ds.length === 0) break;
             for (const p9d of p9ds) {
               if (p9d.name === '.' || p9d.name === '..') continue;
-              let type: number;
-              switch (p9d.type) {
-                case TypeSymlink:
-                  type = linux.DT_LNK;
-                  break;
-                case TypeDir:
-                  type = linux.DT_DIR;
-                  break;
-                default:
-                  type = linux.DT_REG;
-              }
+              const type = direntTypeFromP9(p9d.qid.type, p9d.type);
               dirents.push({ name: p9d.name, type, ino: fs.inoFromQIDPath(p9d.qid.path), nextOff: dirents.length + 1 });
               realChildren?.add(p9d.name);
             }
@@ -282,6 +275,33 @@ dentry.prototype.getDirents = async function getDirents(this: dentry, ctx: Conte
     fs.renameMu.rUnlock();
   }
 };
+
+/**
+ * direntTypeFromP9 is the d_type of a Rreaddir entry. gVisor at dbe41765
+ * decodes the entry's type byte as a QID type (what runsc's fsgofer sends):
+ * directory, symlink, else regular file. Other 9P2000.L servers (diod, and
+ * our fsgofer) send the host's d_type there, as Linux's v9fs expects
+ * (v9fs_dir_readdir_dotl passes it to dir_emit). Differs from gVisor, to
+ * follow Linux with either kind of server: the QID type decides directories
+ * and symlinks; a type byte that is a d_type of another file type is kept;
+ * anything else is a regular file. (A QID type never collides with those
+ * d_types for a file the server serves: QID types of non-directory,
+ * non-symlink files are 0, or flag bits fsgofer never sets.)
+ */
+export function direntTypeFromP9(qidType: number, typ: number): number {
+  if ((qidType & TypeDir) !== 0) return linux.DT_DIR;
+  if ((qidType & TypeSymlink) !== 0) return linux.DT_LNK;
+  switch (typ) {
+    case linux.DT_FIFO:
+    case linux.DT_CHR:
+    case linux.DT_BLK:
+    case linux.DT_REG:
+    case linux.DT_SOCK:
+      return typ;
+    default:
+      return linux.DT_REG;
+  }
+}
 
 // p9file.nil, without a second import cycle edge at module load.
 import { p9file } from './p9file';

@@ -27,19 +27,20 @@
 //     lowerCamelCase name would collide with UnlinkAt's).
 
 import * as linux from '../../../abi/linux/file';
+import { CAP_FSETID } from '../../../abi/linux/capability';
 import { IN_CREATE, IN_DELETE, IN_ISDIR, IN_ATTRIB } from '../../../abi/linux/inotify';
 import type { Statfs, Statx } from '../../../abi/linux/stat';
 import type { Context } from '../../../context';
 import type { Builder } from '../../../fspath';
 import { fileModeFileType, OpenFlagsModeMask } from '../../../p9/p9';
 import * as syserror from '../../../syserror/syserror';
-import type { Credentials } from '../../kernel/auth';
+import type { Credentials, KGID } from '../../kernel/auth';
 import { DefaultPipeSize, VFSPipe } from '../../kernel/pipe';
 import * as vfs from '../../vfs';
 import { logger } from '../../../context';
 import { directoryFD } from './directory';
 import {
-  dentry, filesystem, InteropMode, maxFilenameLen, newStatxLike, statfsFromP9, dentryAttrMask,
+  dentry, filesystem, InteropMode, maxFilenameLen, newStatxLike, opathFD, statfsFromP9, dentryAttrMask,
 } from './gofer';
 import { handle, openHandle, trackClunk } from './handle';
 import { sleepBetweenNamedPipeOpenChecks } from './host_named_pipe';
@@ -612,6 +613,29 @@ filesystem.prototype.doCreateAt = async function doCreateAt(
 };
 
 /**
+ * childOwner returns the group and mode of a file created in parent, as
+ * Linux's fs/inode.c:inode_init_owner() sets them: in a set-group-ID
+ * directory the file takes the directory's group, and a new directory
+ * inherits S_ISGID; a set-group-ID group-executable file created there by a
+ * caller outside that group and without CAP_FSETID loses S_ISGID. The
+ * client sends both in Tlcreate/Tmkdir/Tmknod/Tsymlink (the gofer creates
+ * as root, then chowns to what it is given). gVisor at dbe41765 sends the
+ * caller's group (as tmpfs's childOwner here, followed Linux).
+ */
+function childOwner(parent: dentry, creds: Credentials, mode: number, isDir: boolean): [KGID, number] {
+  const pmode = parent.mode;
+  if ((pmode & linux.S_ISGID) === 0) return [creds.effectiveKGID, mode];
+  const kgid = parent.gid;
+  if (isDir) {
+    mode |= linux.S_ISGID;
+  } else if ((mode & (linux.S_ISGID | linux.S_IXGRP)) === (linux.S_ISGID | linux.S_IXGRP) &&
+    !creds.inGroup(kgid) && !vfs.hasCapabilityOnFile(creds, CAP_FSETID, creds.effectiveKUID, kgid)) {
+    mode &= ~linux.S_ISGID;
+  }
+  return [kgid, mode];
+}
+
+/**
  * mountNamespaceOf returns the task's mount namespace (with a reference, as
  * vfs.mountNamespaceFromContext takes one) and true; for a context without
  * one, the namespace of the mount rp stands on, without a reference, and
@@ -853,6 +877,10 @@ async function unlinkChildLocked(
         // Our addition (gVisor issue #6739): the file's other names see it.
         child.decLinks();
         child.touchCtime();
+      } else if (dir && child.cachedMetadataAuthoritative()) {
+        // Our addition: fstat of the removed directory's open fds shows
+        // nlink 0, as Linux (v9fs_remove: clear_nlink).
+        child.clearLinks();
       }
       appendDentry(ds, child);
     }
@@ -941,13 +969,15 @@ filesystem.prototype.linkAt = function linkAt(
     const gid = d.gid;
     const uid = d.uid;
     const mode = d.mode;
-    if (d.nlink === 0) throw syserror.ENOENT;
+    // An unknown link count (a server that sends none) reads as 1, as in
+    // Linux's v9fs; gVisor refuses it as if it were 0.
+    if (d.inode.nlinkKnown && d.nlink === 0) throw syserror.ENOENT;
     if (d.nlink === 0xffffffff) throw syserror.EMLINK;
     if (d.isSynthetic()) throw syserror.EPERM; // no fid to link (gVisor dereferences a nil file)
     await parent.file.link(ctx, d.file, childName);
 
     // Success!
-    d.inode.nlink++;
+    d.incLinks();
     // The file has several names now: later lookups of them share d's inode.
     if (!this.inodeByQIDPath.has(d.qidPath)) {
       d.inode.qidPath = d.qidPath;
@@ -972,16 +1002,17 @@ filesystem.prototype.mkdirAt = function mkdirAt(
 ): Promise<void> {
   const creds = rp.credentials();
   return this.doCreateAt(ctx, rp, true /* dir */, async (parent, name) => {
+    const [kgid, mode] = childOwner(parent, creds, opts.mode & 0o7777, true /* isDir */);
     try {
-      await parent.file.mkdir(ctx, name, opts.mode & 0o7777, creds.effectiveKUID, creds.effectiveKGID);
+      await parent.file.mkdir(ctx, name, mode, creds.effectiveKUID, kgid);
     } catch (err) {
       if (!opts.forSyntheticMountpoint || err === syserror.EEXIST) throw err;
       log.infof('Failed to create remote directory %s: %s; falling back to synthetic directory', name, String(err));
       parent.createSyntheticChildLocked({
         name,
-        mode: linux.S_IFDIR | (opts.mode & 0o7777),
+        mode: linux.S_IFDIR | mode,
         kuid: creds.effectiveKUID,
-        kgid: creds.effectiveKGID,
+        kgid,
       });
     }
     if (this.opts.interop !== InteropMode.Shared) parent.incLinks();
@@ -990,11 +1021,12 @@ filesystem.prototype.mkdirAt = function mkdirAt(
       // Can't create non-synthetic files in synthetic directories.
       throw syserror.EPERM;
     }
+    const [kgid, mode] = childOwner(parent, creds, opts.mode & 0o7777, true /* isDir */);
     parent.createSyntheticChildLocked({
       name,
-      mode: linux.S_IFDIR | (opts.mode & 0o7777),
+      mode: linux.S_IFDIR | mode,
       kuid: creds.effectiveKUID,
-      kgid: creds.effectiveKGID,
+      kgid,
     });
     parent.incLinks();
   });
@@ -1006,8 +1038,10 @@ filesystem.prototype.mknodAt = function mknodAt(
 ): Promise<void> {
   return this.doCreateAt(ctx, rp, false /* dir */, async (parent, name, ds) => {
     const creds = rp.credentials();
+    const [kgid, perm] = childOwner(parent, creds, opts.mode & ~linux.S_IFMT, false /* isDir */);
+    const mode = (opts.mode & linux.S_IFMT) | perm;
     try {
-      await parent.file.mknod(ctx, name, opts.mode, opts.devMajor ?? 0, opts.devMinor ?? 0, creds.effectiveKUID, creds.effectiveKGID);
+      await parent.file.mknod(ctx, name, mode, opts.devMajor ?? 0, opts.devMinor ?? 0, creds.effectiveKUID, kgid);
       return;
     } catch (err) {
       if (err !== syserror.EPERM) throw err;
@@ -1034,18 +1068,18 @@ filesystem.prototype.mknodAt = function mknodAt(
       case linux.S_IFSOCK:
         parent.createSyntheticChildLocked({
           name,
-          mode: opts.mode,
+          mode,
           kuid: creds.effectiveKUID,
-          kgid: creds.effectiveKGID,
+          kgid,
           endpoint: opts.endpoint ?? null,
         });
         return;
       case linux.S_IFIFO:
         parent.createSyntheticChildLocked({
           name,
-          mode: opts.mode,
+          mode,
           kuid: creds.effectiveKUID,
-          kgid: creds.effectiveKGID,
+          kgid,
           pipe: new VFSPipe(true /* isNamed */, DefaultPipeSize),
         });
         return;
@@ -1149,6 +1183,15 @@ filesystem.prototype.openAt = async function openAt(
 dentry.prototype.open = async function open(
   this: dentry, ctx: Context, rp: vfs.ResolvingPath, opts: vfs.OpenOptions,
 ): Promise<vfs.FileDescription> {
+  if ((opts.flags & linux.O_PATH) !== 0) {
+    // Differs from gVisor at dbe41765 (no O_PATH): Linux's do_o_path opens
+    // any file type, a symlink included (O_NOFOLLOW), without a permission
+    // check on the file and without opening it (no fid, no FIFO
+    // rendezvous).
+    const fd = new opathFD();
+    fd.vfsfd.init(fd, opts.flags, rp.mount(), this.vfsd, {});
+    return fd.vfsfd;
+  }
   const ats = vfs.accessTypesForOpenFlags(opts);
   this.checkPermissions(rp.credentials(), ats);
 
@@ -1174,7 +1217,11 @@ dentry.prototype.open = async function open(
         // Can't open directories writably.
         if ((ats & vfs.MayWrite) !== 0) throw syserror.EISDIR;
         if ((opts.flags & linux.O_DIRECT) !== 0) throw syserror.EINVAL;
-        if (!this.isSynthetic()) {
+        // Differs from gVisor: a deleted directory (a removed working
+        // directory's ".") opens without a handle, as on Linux; the p9
+        // server refuses Tlopen of a deleted file (EINVAL), and there is
+        // nothing to read: getdents of it is ENOENT (iterate_dir).
+        if (!this.isSynthetic() && !this.isDeleted()) {
           await this.ensureSharedHandle(ctx, (ats & vfs.MayRead) !== 0, false /* write */, false /* trunc */);
         }
         const fd = new directoryFD();
@@ -1183,7 +1230,7 @@ dentry.prototype.open = async function open(
         return fd.vfsfd;
       }
       case linux.S_IFLNK:
-        // Can't open symlinks without O_PATH (which is unimplemented).
+        // Can't open symlinks without O_PATH.
         throw syserror.ELOOP;
       case linux.S_IFSOCK:
         if (this.isSynthetic()) throw syserror.ENXIO;
@@ -1205,6 +1252,9 @@ dentry.prototype.open = async function open(
       // d.mappings has to be updated.
       // d.metadataMu has already been acquired if trunc === true.
       this.updateSizeLocked(0);
+      // Linux's handle_truncate => do_truncate clears set-ID bits as a
+      // truncate does (gVisor at dbe41765 does not).
+      await this.removePrivsLocked(ctx);
 
       if (this.cachedMetadataAuthoritative()) this.touchCMtimeLocked();
     }
@@ -1230,8 +1280,15 @@ dentry.prototype.openSocketByConnecting = async function openSocketByConnecting(
 dentry.prototype.openSpecialFile = async function openSpecialFile(
   this: dentry, ctx: Context, mnt: vfs.Mount, opts: vfs.OpenOptions,
 ): Promise<vfs.FileDescription> {
-  const ats = vfs.accessTypesForOpenFlags(opts);
   if ((opts.flags & linux.O_DIRECT) !== 0) throw syserror.EINVAL;
+  // Differs from gVisor (which opens the handle for the access types of
+  // the permission check, where O_TRUNC adds MayWrite): the handle gets
+  // the access mode only, and O_TRUNC only for a regular file. Linux
+  // ignores O_TRUNC on a FIFO: O_RDONLY|O_TRUNC opens a reader, not a
+  // writer whose presence would turn the reader's EOF into EAGAIN.
+  const read = vfs.mayReadFileWithOpenFlags(opts.flags);
+  const write = vfs.mayWriteFileWithOpenFlags(opts.flags);
+  const trunc = (opts.flags & linux.O_TRUNC) !== 0 && this.fileType() === linux.S_IFREG;
   // We assume that the server silently inserts O_NONBLOCK in the open flags
   // for all named pipes (because all existing gofers do this).
   //
@@ -1244,10 +1301,10 @@ dentry.prototype.openSpecialFile = async function openSpecialFile(
   let h: handle;
   for (;;) { // retry:
     try {
-      h = await openHandle(ctx, this.file, vfs.accessMayRead(ats), vfs.accessMayWrite(ats), (opts.flags & linux.O_TRUNC) !== 0);
+      h = await openHandle(ctx, this.file, read, write, trunc);
       break;
     } catch (err) {
-      if (isBlockingOpenOfNamedPipe && ats === vfs.MayWrite && err === syserror.ENXIO) {
+      if (isBlockingOpenOfNamedPipe && !read && write && err === syserror.ENXIO) {
         // An attempt to open a named pipe with O_WRONLY|O_NONBLOCK fails
         // with ENXIO if opening the same named pipe with O_WRONLY would
         // block because there are no readers of the pipe.
@@ -1295,7 +1352,8 @@ dentry.prototype.createAndOpenChildLocked = async function createAndOpenChildLoc
     let openFile: p9file;
     let createQIDPath: bigint;
     try {
-      const [f, createQID] = await dirfile.create(ctx, name, createFlags, (opts.mode ?? 0) & 0o7777, creds.effectiveKUID, creds.effectiveKGID);
+      const [kgid, mode] = childOwner(this, creds, (opts.mode ?? 0) & 0o7777, false /* isDir */);
+      const [f, createQID] = await dirfile.create(ctx, name, createFlags, mode, creds.effectiveKUID, kgid);
       openFile = f;
       createQIDPath = createQID.path;
     } catch (err) {
@@ -1392,8 +1450,15 @@ filesystem.prototype.renameAt = async function renameAt(
   if (!this.renameMu.tryLock()) await lockSlow(this.renameMu);
   try {
     const newParent = await this.walkParentDirLocked(ctx, rp, rp.start().impl as dentry, ds);
+    // Linux's path walk checks search permission on the last directory too
+    // (gVisor checks it with write permission, after the lookups).
+    newParent.checkPermissions(rp.credentials(), vfs.MayExec);
     const newName = rp.component();
-    if (newName === '.' || newName === '..') throw syserror.EBUSY;
+    if (newName === '.' || newName === '..') {
+      // do_renameat2: "if (new_type != LAST_NORM)".
+      if ((flags & linux.RENAME_NOREPLACE) !== 0) throw syserror.EEXIST;
+      throw syserror.EBUSY;
+    }
     const mnt = rp.mount();
     if (mnt !== oldParentVD.mount()) throw syserror.EXDEV;
     mnt.checkBeginWrite();
@@ -1414,50 +1479,66 @@ filesystem.prototype.renameAt = async function renameAt(
         const r = this.getChildLocked(ctx, vfsObj, oldParent, oldName, ds);
         const renamed = r instanceof Promise ? await r : r;
         if (renamed === null) throw syserror.ENOENT;
-        oldParent.checkPermissions(creds, vfs.MayWrite | vfs.MayExec);
-        oldParent.mayDelete(creds, renamed);
-        if (renamed.isDir()) {
-          if (renamed === newParent || genericIsAncestorDentry(renamed, newParent)) throw syserror.EINVAL;
-          if (oldParent !== newParent) renamed.checkPermissions(creds, vfs.MayWrite);
-        } else {
-          if (opts.mustBeDir || rp.mustBeDir()) throw syserror.ENOTDIR;
-        }
 
         let newParentLocked = false;
         try {
           if (oldParent !== newParent) {
-            newParent.checkPermissions(creds, vfs.MayWrite | vfs.MayExec);
             if (!newParent.dirMu.tryLock()) await lockSlow(newParent.dirMu);
             newParentLocked = true;
           }
-          if (newParent.isDeleted()) throw syserror.ENOENT;
-          const rr = this.getChildLocked(ctx, vfsObj, newParent, newName, ds);
-          const replaced = rr instanceof Promise ? await rr : rr;
+          // A deleted directory has no children; its ENOENT comes with
+          // may_create below, as in Linux.
+          let replaced: dentry | null = null;
+          if (!newParent.isDeleted()) {
+            const rr = this.getChildLocked(ctx, vfsObj, newParent, newName, ds);
+            replaced = rr instanceof Promise ? await rr : rr;
+          }
+          // The checks run in the order of Linux's do_renameat2 and
+          // vfs_rename, as tmpfs does: ENOENT, EEXIST (RENAME_NOREPLACE),
+          // ENOTDIR (a trailing slash on a non-directory), EINVAL,
+          // ENOTEMPTY and the rename onto itself come before any EACCES.
+          // gVisor at dbe41765 checks permissions first and refuses every
+          // flag; followed Linux.
+          if (replaced !== null && (flags & linux.RENAME_NOREPLACE) !== 0) throw syserror.EEXIST;
+          const isDir = renamed.isDir();
+          if (!isDir && (opts.mustBeDir || rp.mustBeDir())) throw syserror.ENOTDIR;
+          // Source should not be an ancestor of the target.
+          if (isDir && (renamed === newParent || genericIsAncestorDentry(renamed, newParent))) throw syserror.EINVAL;
+          // The target should not be an ancestor of the source.
+          if (replaced !== null && (replaced === oldParent || genericIsAncestorDentry(replaced, oldParent))) {
+            throw syserror.ENOTEMPTY;
+          }
+          if (replaced !== null) {
+            if (replaced === renamed) return;
+            // Linux (vfs_rename: "if (source == target) return 0"):
+            // renaming a file onto another link of itself does nothing;
+            // the host's rename(2) does nothing either, so the dentry tree
+            // must not move. gVisor at dbe41765 compares dentries only, and
+            // drops the old name from its cache (our addition, following
+            // Linux).
+            if (!renamed.isSynthetic() && !replaced.isSynthetic() && replaced.qidPath === renamed.qidPath) return;
+          }
+
+          // may_delete(old_dir, old_dentry).
+          oldParent.checkPermissions(creds, vfs.MayWrite | vfs.MayExec);
+          oldParent.mayDelete(creds, renamed);
           let replacedVFSD: vfs.Dentry | null = null;
           if (replaced !== null) {
-            // Linux (do_renameat2) fails RENAME_NOREPLACE onto an existing name first.
-            if ((flags & linux.RENAME_NOREPLACE) !== 0) throw syserror.EEXIST;
-            // Linux (vfs_rename: "if (source == target) return 0"): renaming
-            // a file onto another link of itself does nothing; the host's
-            // rename(2) does nothing either, so the dentry tree must not
-            // move. gVisor at dbe41765 compares dentries only, and drops
-            // the old name from its cache (our addition, following Linux).
-            if (replaced !== renamed && !renamed.isSynthetic() && !replaced.isSynthetic() &&
-                replaced.qidPath === renamed.qidPath) {
-              return;
-            }
             replacedVFSD = replaced.vfsd;
-            // Linux may_delete(new_dir, new_dentry): the sticky bit of the
-            // new parent protects the replaced file (missing in gVisor at
+            // may_delete(new_dir, new_dentry): the sticky bit of the new
+            // parent protects the replaced file too (missing in gVisor at
             // dbe41765; followed Linux).
+            newParent.checkPermissions(creds, vfs.MayWrite | vfs.MayExec);
             newParent.mayDelete(creds, replaced);
-            if (replaced.isDir()) {
-              if (!renamed.isDir()) throw syserror.EISDIR;
-              if (genericIsAncestorDentry(replaced, renamed)) throw syserror.ENOTEMPTY;
-            } else {
-              if (rp.mustBeDir() || renamed.isDir()) throw syserror.ENOTDIR;
-            }
+            if (isDir && !replaced.isDir()) throw syserror.ENOTDIR;
+            if (!isDir && replaced.isDir()) throw syserror.EISDIR;
+          } else {
+            // may_create(new_dir).
+            if (newParent.isDeleted()) throw syserror.ENOENT;
+            newParent.checkPermissions(creds, vfs.MayWrite | vfs.MayExec);
           }
+          // Writability is needed to change renamed's "..".
+          if (isDir && oldParent !== newParent) renamed.checkPermissions(creds, vfs.MayWrite);
 
           if (oldParent === newParent && oldName === newName) return;
           const [mntns, mntnsRef] = mountNamespaceOf(ctx, rp);
@@ -1494,9 +1575,11 @@ filesystem.prototype.renameAt = async function renameAt(
             if (replaced.isSynthetic()) {
               newParent.syntheticChildren--;
               replaced.decRefNoCaching();
-            } else if (!replaced.isDir() && replaced.cachedMetadataAuthoritative()) {
-              // Our addition (gVisor issue #6739), as in unlink.
-              replaced.decLinks();
+            } else if (replaced.cachedMetadataAuthoritative()) {
+              // Our addition (gVisor issue #6739), as in unlink; a replaced
+              // directory's count drops to 0 (v9fs_vfs_rename: clear_nlink).
+              if (replaced.isDir()) replaced.clearLinks();
+              else replaced.decLinks();
             }
             appendDentry(ds, replaced);
           }
@@ -1625,7 +1708,8 @@ filesystem.prototype.symlinkAt = function symlinkAt(
 ): Promise<void> {
   return this.doCreateAt(ctx, rp, false /* dir */, async (parent, name) => {
     const creds = rp.credentials();
-    await parent.file.symlink(ctx, target, name, creds.effectiveKUID, creds.effectiveKGID);
+    const [kgid] = childOwner(parent, creds, 0o777, false /* isDir */);
+    await parent.file.symlink(ctx, target, name, creds.effectiveKUID, kgid);
   }, null);
 };
 

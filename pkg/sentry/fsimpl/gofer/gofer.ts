@@ -50,6 +50,7 @@ import {
   STATX_BASIC_STATS, STATX_NLINK, STATX_SIZE, STATX_TYPE, STATX_UID, UNNAMED_MAJOR, V9FS_MAGIC,
   type Statfs, type Statx, type StatxTimestamp,
 } from '../../../abi/linux/stat';
+import { CAP_FSETID } from '../../../abi/linux/capability';
 import { IN_ATTRIB, IN_ISDIR } from '../../../abi/linux/inotify';
 import { logger, type Context } from '../../../context';
 import { Client } from '../../../p9/client';
@@ -607,7 +608,10 @@ export class filesystem {
       throw syserror.EIO;
     }
     let ino: inode | undefined;
-    const multiLink = ftype !== linux.S_IFDIR && mask.nLink && attr.nLink > 1;
+    // A file registered as multi-linked stays shared even if its other names
+    // are gone now (its open files must see the link count drop to 0).
+    const multiLink = ftype !== linux.S_IFDIR &&
+      ((mask.nLink && attr.nLink > 1) || this.inodeByQIDPath.has(qidPath));
     if (multiLink) {
       ino = this.inodeByQIDPath.get(qidPath);
       if (ino !== undefined && ino.fileType() === ftype) {
@@ -787,6 +791,15 @@ export class inode {
   /** nlink counts the number of hard links to this file. */
   nlink = 0;
 
+  /**
+   * nlinkKnown is true once the server sent a link count (or the file is
+   * synthetic). gVisor uses nlink === 0 for "the remote filesystem doesn't
+   * support link count", which makes an unlinked file's or a removed
+   * directory's 0 read as 1; Linux shows 0 (v9fs_remove's
+   * clear_nlink/drop_nlink), so we keep the two apart.
+   */
+  nlinkKnown = false;
+
   // locks and watches are allocated on first use: most cached files never
   // have either, and they are the largest part of an idle dentry.
   private _locks: vfs.FileLocks | null = null;
@@ -846,7 +859,10 @@ export class inode {
     if (mask.mTime) this.mtime = dentryTimestampFromP9(attr.mTimeSeconds, attr.mTimeNanoSeconds);
     if (mask.cTime) this.ctime = dentryTimestampFromP9(attr.cTimeSeconds, attr.cTimeNanoSeconds);
     if (mask.bTime) this.btime = dentryTimestampFromP9(attr.bTimeSeconds, attr.bTimeNanoSeconds);
-    if (mask.nLink) this.nlink = attr.nLink;
+    if (mask.nLink) {
+      this.nlink = attr.nLink;
+      this.nlinkKnown = true;
+    }
   }
 
   /**
@@ -879,7 +895,10 @@ export class inode {
     if (mask.mTime && !this.mtimeDirty) this.mtime = dentryTimestampFromP9(attr.mTimeSeconds, attr.mTimeNanoSeconds);
     if (mask.cTime) this.ctime = dentryTimestampFromP9(attr.cTimeSeconds, attr.cTimeNanoSeconds);
     if (mask.bTime) this.btime = dentryTimestampFromP9(attr.bTimeSeconds, attr.bTimeNanoSeconds);
-    if (mask.nLink) this.nlink = attr.nLink;
+    if (mask.nLink) {
+      this.nlink = attr.nLink;
+      this.nlinkKnown = true;
+    }
     if (mask.size) this.updateSizeLocked(attr.size);
   }
 
@@ -1156,7 +1175,7 @@ export class dentry implements vfs.DentryImpl {
       STATX_CTIME | STATX_INO | STATX_SIZE | STATX_BLOCKS | STATX_BTIME;
     stat.blksize = i.blockSize;
     stat.nlink = i.nlink;
-    if (stat.nlink === 0) {
+    if (!i.nlinkKnown) {
       // The remote filesystem doesn't support link count; just make
       // something up. This is consistent with Linux, where
       // fs/inode.c:inode_init_always() initializes link count to 1, and
@@ -1189,6 +1208,22 @@ export class dentry implements vfs.DentryImpl {
     }
     const mode = this.mode;
     vfs.checkSetStat(ctx, creds, opts, mode, this.uid, this.gid);
+    // Set-ID bits, as Linux (gVisor at dbe41765 leaves them; tmpfs here
+    // follows Linux too). The gofer runs as root, so the host kernel keeps
+    // what an unprivileged caller would lose: the client sends the mode.
+    if ((stat.mask & STATX_MODE) !== 0) {
+      // setattr_copy: chmod by a caller outside the file's group without
+      // CAP_FSETID drops S_ISGID.
+      const kgid = (stat.mask & STATX_GID) !== 0 ? stat.gid : this.gid;
+      stat.mode = vfs.clearSGIDForChmod(creds, stat.mode & ~linux.S_IFMT & 0xffff, kgid);
+    } else if ((stat.mask & STATX_SIZE) !== 0) {
+      // do_truncate: dentry_needs_remove_privs.
+      const killed = this.removePrivsMode(creds);
+      if (killed !== mode) {
+        stat.mask |= STATX_MODE;
+        stat.mode = killed;
+      }
+    }
     mnt.checkBeginWrite();
     try {
       if ((stat.mask & STATX_SIZE) !== 0) {
@@ -1264,6 +1299,14 @@ export class dentry implements vfs.DentryImpl {
         if ((stat.mask & STATX_MODE) !== 0) i.mode = this.fileType() | (stat.mode & ~linux.S_IFMT & 0xffff);
         if ((stat.mask & STATX_UID) !== 0) i.uid = stat.uid;
         if ((stat.mask & STATX_GID) !== 0) i.gid = stat.gid;
+        if ((stat.mask & (STATX_UID | STATX_GID)) !== 0 && (stat.mask & STATX_MODE) === 0 &&
+            this.fileType() !== linux.S_IFDIR) {
+          // chown(2) of a non-directory drops set-user-ID, and set-group-ID
+          // if group-executable (chown_common: ATTR_KILL_SUID,
+          // ATTR_KILL_SGID), whoever the caller; the server's chown as root
+          // does the same on the host, so only the cache follows here.
+          i.mode = this.fileType() | vfs.clearSUIDAndSGID(i.mode & ~linux.S_IFMT);
+        }
         // Note that stat.atime.nsec and stat.mtime.nsec can't be UTIME_NOW
         // because if d.cachedMetadataAuthoritative() then we converted
         // stat.atime and stat.mtime to client-local timestamps above, and if
@@ -1289,16 +1332,53 @@ export class dentry implements vfs.DentryImpl {
   }
 
   /**
+   * removePrivsMode returns the mode d keeps when creds write or truncate
+   * it: set-user-ID cleared, and set-group-ID if group-executable, unless
+   * creds have CAP_FSETID (Linux's file_remove_privs and do_truncate; the
+   * rule of vfs.clearSUIDAndSGID, as tmpfs's removePrivs).
+   */
+  removePrivsMode(creds: Credentials): number {
+    const mode = this.inode.mode;
+    if ((mode & (linux.S_ISUID | linux.S_ISGID)) === 0 || this.fileType() !== linux.S_IFREG) return mode;
+    if (vfs.hasCapabilityOnFile(creds, CAP_FSETID, this.inode.uid, this.inode.gid)) return mode;
+    return this.fileType() | vfs.clearSUIDAndSGID(mode & ~linux.S_IFMT);
+  }
+
+  /**
+   * removePrivsLocked clears the set-ID bits a write by the caller must
+   * clear (removePrivsMode), on the server too: the gofer runs as root, so
+   * the host kernel would keep them. gVisor at dbe41765 does not (Linux's
+   * __generic_file_write_iter => file_remove_privs does).
+   *
+   * Preconditions: d.metadataMu must be locked.
+   */
+  async removePrivsLocked(ctx: Context): Promise<void> {
+    const mode = this.removePrivsMode(credentialsFromContext(ctx));
+    if (mode === this.inode.mode) return;
+    if (!this.isSynthetic()) {
+      await this.file.setAttr(ctx, SetAttrMask.with({ permissions: true }),
+        new SetAttr(mode & 0o7777, 0, 0, 0, 0, 0, 0, 0));
+    }
+    // Kept in InteropModeShared too: the server has it now, and later writes
+    // need not send it again before the next revalidation.
+    this.inode.mode = mode;
+    if (this.cachedMetadataAuthoritative()) this.touchCtime();
+  }
+
+  /**
    * doAllocate performs an allocate operation on d. Note that d.metadataMu
    * will be held when allocate is called.
    */
-  async doAllocate(_ctx: Context, offset: number, length: number, allocate: () => Promise<void>): Promise<void> {
+  async doAllocate(ctx: Context, offset: number, length: number, allocate: () => Promise<void>): Promise<void> {
     const mu = this.metadataMu;
     if (!mu.tryLock()) await mu.lock();
     try {
       // Allocating a smaller size is a noop.
       const size = offset + length;
       if (this.cachedMetadataAuthoritative() && size <= this.inode.size) return;
+      // Linux's fallocate implementations call file_modified (as tmpfs's
+      // removePrivs here); gVisor at dbe41765 does not.
+      await this.removePrivsLocked(ctx);
       await allocate();
       this.inode.updateSizeLocked(size);
       if (this.cachedMetadataAuthoritative()) this.touchCMtimeLocked();
@@ -1702,14 +1782,24 @@ export class dentry implements vfs.DentryImpl {
   /** incLinks increments link count. */
   incLinks(): void {
     // The remote filesystem doesn't support link count.
-    if (this.inode.nlink === 0) return;
+    if (!this.inode.nlinkKnown) return;
     this.inode.nlink++;
   }
 
   /** decLinks decrements link count. */
   decLinks(): void {
-    if (this.inode.nlink === 0) return;
+    if (!this.inode.nlinkKnown || this.inode.nlink === 0) return;
     this.inode.nlink--;
+  }
+
+  /**
+   * clearLinks sets the link count of a removed directory (or a replaced
+   * one) to 0, as Linux's v9fs_remove and v9fs_vfs_rename (clear_nlink).
+   * Our addition; gVisor at dbe41765 leaves it.
+   */
+  clearLinks(): void {
+    if (!this.inode.nlinkKnown) return;
+    this.inode.nlink = 0;
   }
 }
 
@@ -1804,6 +1894,87 @@ export abstract class fileDescription extends vfs.FileDescriptionDefaultImpl {
   override unlockPOSIX(ctx: Context, uid: UniqueID, start: number, length: number, whence: number): Promise<void> {
     return this.lockFD.locks().unlockPOSIX(ctx, this.vfsfd, uid, start, length, whence);
   }
+}
+
+/**
+ * opathFD is the file description of an O_PATH open (not in gVisor at
+ * dbe41765, which has no O_PATH; as tmpfs's opathFD): it names the file,
+ * opens no fid and holds no lock (Linux's do_o_path: FMODE_PATH with
+ * empty_fops). fstat and fstatfs work through fileDescription; everything
+ * else fails EBADF, as the syscall layer's fdget would.
+ */
+export class opathFD extends fileDescription {
+  override release(_ctx: Context): void {}
+
+  override async setStat(): Promise<void> {
+    throw syserror.EBADF;
+  }
+
+  override async pread(): Promise<number> {
+    throw syserror.EBADF;
+  }
+
+  override async read(): Promise<number> {
+    throw syserror.EBADF;
+  }
+
+  override async pwrite(): Promise<number> {
+    throw syserror.EBADF;
+  }
+
+  override async write(): Promise<number> {
+    throw syserror.EBADF;
+  }
+
+  override async seek(): Promise<number> {
+    throw syserror.EBADF;
+  }
+
+  override async iterDirents(): Promise<void> {
+    throw syserror.EBADF;
+  }
+
+  override async allocate(): Promise<void> {
+    throw syserror.EBADF;
+  }
+
+  override async ioctl(): Promise<number> {
+    throw syserror.EBADF;
+  }
+
+  override async listXattr(): Promise<string[]> {
+    throw syserror.EBADF;
+  }
+
+  override async getXattr(): Promise<string> {
+    throw syserror.EBADF;
+  }
+
+  override async setXattr(): Promise<void> {
+    throw syserror.EBADF;
+  }
+
+  override async removeXattr(): Promise<void> {
+    throw syserror.EBADF;
+  }
+
+  override async lockBSD(): Promise<void> {
+    throw syserror.EBADF;
+  }
+
+  override async lockPOSIX(): Promise<void> {
+    throw syserror.EBADF;
+  }
+
+  // Linux's filp_close() and __fput() skip the lock removal for
+  // FMODE_PATH; the inherited versions would reach a lockFD never
+  // initialized.
+
+  /** unlockBSD implements vfs.FileDescriptionImpl.unlockBSD: a no-op. */
+  override async unlockBSD(): Promise<void> {}
+
+  /** unlockPOSIX implements vfs.FileDescriptionImpl.unlockPOSIX: a no-op. */
+  override async unlockPOSIX(): Promise<void> {}
 }
 
 /** maxFilenameLen is the maximum length of a filename, dictated by 9P's 2-byte string length prefix. */

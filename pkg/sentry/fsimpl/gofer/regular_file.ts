@@ -156,6 +156,9 @@ export class regularFileFD extends fileDescription {
       }
       const limit = vfs.checkLimit(ctx, offset, src.length);
       src = src.subarray(0, limit);
+      // Differs from gVisor at dbe41765: a write clears set-ID bits as
+      // Linux's file_remove_privs does (none for an empty write).
+      if (src.length > 0 && (d.inode.mode & (linux.S_ISUID | linux.S_ISGID)) !== 0) await d.removePrivsLocked(ctx);
 
       if (d.fs.opts.interop !== InteropMode.Shared) {
         // Compare Linux's mm/filemap.c:__generic_file_write_iter() =>

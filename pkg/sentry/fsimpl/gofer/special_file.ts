@@ -157,6 +157,8 @@ export class specialFileFD extends fileDescription {
         }
         const limit = vfs.checkLimit(ctx, offset, src.length);
         src = src.subarray(0, limit);
+        // As regularFileFD.pwriteOff: file_remove_privs.
+        if (src.length > 0 && (d.inode.mode & (linux.S_ISUID | linux.S_ISGID)) !== 0) await d.removePrivsLocked(ctx);
       }
 
       // Do a buffered write. See rationale in PRead.

@@ -60,7 +60,12 @@ function knownFor(b: Backend): Record<string, string> {
     'Linux and our gofer store it';
   const sticky = 'diod (run as root with -n -N -U root): nobody\'s rename of its own new file in a sticky directory ' +
     'fails EPERM, as the file does not come back owned by the creating uid of Tlcreate';
+  const mkdirOwner = 'diod (run as root with -n -N -U root): a directory nobody makes comes back owned by root with ' +
+    'the server\'s umask (Tmkdir\'s gid is not applied), so nobody\'s chmod of it fails EPERM';
+  const unprivSetid = 'set-ID bits as an unprivileged owner: write, truncate and chmod clear or refuse them';
   return {
+    [`${unprivSetid} ["chmod","mine/sgid",1535]`]: mkdirOwner,
+    [`${unprivSetid} ["stat","mine/sgid"]`]: mkdirOwner + ' (follows from it)',
     'user extended attributes ["setxattr","f","user.b","",0]': xattr,
     'user extended attributes ["getxattr","f","user.b"]': xattr,
     'user extended attributes ["listxattr","f"]': xattr,
@@ -75,21 +80,11 @@ function knownFor(b: Backend): Record<string, string> {
  * mismatches are printed), and one that starts passing fails the run, so
  * that the list stays true.
  */
-function failingFor(b: Backend): Record<string, string> {
-  const setid = 'S_ISUID/S_ISGID: pkg/fsgofer creates files and pkg/p9 sets modes through p9\'s permissionsMask 0o1777 ' +
-    '(gVisor\'s FileMode.Permissions()), so set-ID bits never reach the host; the gofer client does not clear ' +
-    'set-ID bits on chown/write/truncate in its cached metadata, nor inherit a setgid parent\'s group (gVisor at dbe41765 neither)';
-  const all: Record<string, string> = {
-    'set-ID bits: chown and chmod as root': setid,
-    'set-ID bits as an unprivileged owner: write, truncate and chmod clear or refuse them': setid,
-    'umask and creation modes': setid + ' (open O_CREAT 04755, chmod 07777)',
-    'FIFOs: non-blocking opens, data, EOF, ENXIO without readers': 'a named pipe on a gofer is opened through the ' +
-      'server, and pkg/fsgofer holds every FIFO\'s control fd open O_RDONLY|O_NONBLOCK (as gVisor\'s fsgofer ' +
-      'openAnyFile at dbe41765): the host always sees a reader, so O_WRONLY|O_NONBLOCK opens instead of ENXIO, and ' +
-      'that writer then makes reads EAGAIN instead of EOF. Fixing it is pkg/fsgofer\'s (walk FIFOs with O_PATH)',
-  };
-  if (b.server === 'gofer') return all;
-  return { ...all };
+function failingFor(_b: Backend): Record<string, string> {
+  // None left: the set-ID, creation-mode and FIFO cases pass since pkg/fsgofer
+  // keeps set-ID bits and holds FIFOs by O_PATH, and the client clears and
+  // inherits set-ID bits as Linux (issue 5).
+  return {};
 }
 
 interface Setup {
