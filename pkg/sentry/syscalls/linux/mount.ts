@@ -4,7 +4,8 @@
 // MS_BIND makes a bind mount through vfs.bindAt (recursive with MS_REC);
 // the target is looked up first, following a final symlink (do_mount's
 // user_path_at(LOOKUP_FOLLOW)), so lookup errors come before EPERM; a
-// NULL filesystem type of a new mount is EINVAL (do_new_mount); a bind
+// NULL filesystem type of a new mount is EINVAL (do_new_mount), and so is
+// a type or source longer than PATH_MAX (copy_mount_string); a bind
 // source that is NULL or "" is EINVAL (do_loopback); the mount point and
 // the mounted root must both be directories or both not (graft_tree:
 // ENOTDIR; gVisor's connectMountAt has it as a TODO). umount2 rejects
@@ -35,6 +36,17 @@ import {
 // PageSize bounds the strings mount(2) copies in.
 const pageSize = 4096;
 
+// copyMountString is Linux's copy_mount_string: strndup_user(PATH_MAX)
+// fails a string that does not fit with EINVAL, not ENAMETOOLONG.
+function copyMountString(addr: PathArg): string {
+  try {
+    return copyInString(addr, pageSize);
+  } catch (err) {
+    if (err === syserror.ENAMETOOLONG) throw syserror.EINVAL;
+    throw err;
+  }
+}
+
 // isDirAt looks pop up (as statAt does: lookup errors are thrown) and
 // reports whether it is a directory.
 async function isDirAt(t: Task, creds: Credentials, pop: PathOperation): Promise<boolean> {
@@ -51,8 +63,8 @@ export async function mount(
   // most page size bytes (fs/namespace.c:copy_mount_string); a NULL string
   // stays NULL.
   const bind = (flags & MS_BIND) !== 0;
-  const fsType = typeAddr === null ? null : copyInString(typeAddr, pageSize);
-  const source = sourceAddr === null ? null : copyInString(sourceAddr, pageSize);
+  const fsType = typeAddr === null ? null : copyMountString(typeAddr);
+  const source = sourceAddr === null ? null : copyMountString(sourceAddr);
   const data = dataAddr === null ? '' : copyInString(dataAddr, pageSize);
   const targetPath = copyInPath(targetAddr);
 
