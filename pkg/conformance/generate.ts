@@ -271,7 +271,38 @@ function permFamily(): Case[] {
   return family('perm', out.join('\n'));
 }
 
+/**
+ * mountCalls take a path situation (P) in chroot, mount and umount2, as
+ * root and as an unprivileged user (Linux looks the path up before it
+ * checks the capability). The dotdot situation is left out: those calls'
+ * paths may not contain ".." (parse.ts).
+ */
+const mountCalls: Array<[string, string, boolean]> = [
+  ['chroot', 'chroot P', true],
+  ['mount-tmpfs', 'mount none P tmpfs 0 NULL', true],
+  ['umount2', 'umount2 P 0', true],
+  ['umount2-nofollow', 'umount2 P UMOUNT_NOFOLLOW', false],
+  ['bind-source', 'mount P bt NULL MS_BIND NULL', false],
+];
+
+function mountFamily(): Case[] {
+  const out: string[] = [];
+  for (const [cn, call, unpriv] of mountCalls) {
+    for (const [pn, p] of paths) {
+      if (pn === 'dotdot') continue;
+      for (const as of unpriv ? [null, '1000:1000'] : [null]) {
+        out.push(`case ${cn}.${pn}${as === null ? '' : '.unpriv'}`);
+        for (const l of fixture) out.push(`  ${l}`);
+        if (cn === 'bind-source') out.push('  mkdir bt 0755');
+        if (as !== null) out.push(`  as ${as}`);
+        out.push(`  ${call.replace('P', p)}`);
+      }
+    }
+  }
+  return family('mnt', out.join('\n'));
+}
+
 /** generatedCases returns every generated family. */
 export function generatedCases(): Case[] {
-  return [...pathFamily(), ...openFamily(), ...renameFamily(), ...permFamily()];
+  return [...pathFamily(), ...openFamily(), ...renameFamily(), ...permFamily(), ...mountFamily()];
 }

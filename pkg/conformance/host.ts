@@ -11,7 +11,8 @@
 // host's namespace, and its root is restored after each part; at the end
 // it unmounts whatever is still mounted under the case directory and the
 // worker is thrown away (its namespace, and anything it could not undo
-// after dropping privileges, goes with it).
+// after dropping privileges, goes with it) unless it stayed root, in which
+// case, clean again, it serves the next such case.
 //
 // Run as a program, this module is the worker: one JSON request per line
 // on stdin ({dir, text, part}), one JSON answer per line on stdout.
@@ -327,20 +328,32 @@ export class HostPool {
    * and stops the worker.
    */
   async runIsolated(c: Case, dir: string): Promise<{ setup: string[]; body: string[] }> {
-    const w = this.start('isolated');
+    // A worker that stayed root and cleaned up after its case (its root
+    // restored, nothing left mounted under the case directory) is as good
+    // as new and serves the next case; one that dropped its privileges or
+    // failed is thrown away.
+    const idle = this.idle.get('isolated') ?? [];
+    this.idle.set('isolated', idle);
+    const w = idle.pop() ?? this.start('isolated');
     const ask = async (req: HostRequest): Promise<string[]> => {
       const ans = await w.request(req);
       if (ans.error !== undefined) throw new Error(`host side: ${ans.error}`);
       return ans.results ?? [];
     };
+    let reusable = false;
     try {
       const setup = c.setup.length === 0 ? [] : await ask({ dir, text: c.text, part: 'setup' });
       const body = c.body.length === 0 ? [] : await ask({ dir, text: c.text, part: 'body', creds: credsKey(c.as) });
       await ask({ dir, text: c.text, part: 'cleanup' });
+      reusable = c.as === null || c.body.length === 0;
       return { setup, body };
     } finally {
-      await stopWorker(w);
-      this.all = this.all.filter((x) => x !== w);
+      if (reusable && w.child.exitCode === null) {
+        idle.push(w);
+      } else {
+        await stopWorker(w);
+        this.all = this.all.filter((x) => x !== w);
+      }
     }
   }
 
