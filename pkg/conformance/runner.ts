@@ -118,9 +118,16 @@ export function modeString(o: SandboxOptions): string {
   return o.fs === 'tmpfs' ? 'tmpfs' : `9p,${o.interop}${o.server === 'ours' ? '' : ',external'}`;
 }
 
-/** isIsolated reports whether a case makes a call that needs an isolated host worker (calls.ts). */
+/**
+ * isIsolated reports whether a case needs an isolated host worker
+ * (calls.ts): it makes a chroot, mount or umount2 as root. An
+ * unprivileged user's such calls fail (EPERM, or a lookup error first)
+ * without changing anything, so a case that makes them only in its
+ * unprivileged part runs in the ordinary workers.
+ */
 export function isIsolated(c: Case): boolean {
-  return [...c.setup, ...c.body].some((s) => s.call.isolated === true);
+  const isolated = (s: Step): boolean => s.call.isolated === true;
+  return c.setup.some(isolated) || (c.as !== null && c.as.uid === 0 && c.body.some(isolated));
 }
 
 const umount2Spec = calls.get('umount2')!;

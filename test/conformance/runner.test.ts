@@ -127,9 +127,16 @@ test('the isolated host worker finds the mounts left under a case directory, inn
   ].join('\n');
   t.deepEqual(mountsUnder(info, '/tmp/h/case1'), ['/tmp/h/case1/a b', '/tmp/h/case1/m/n', '/tmp/h/case1/m']);
   t.is(unescapeMountinfo('a\\011b'), 'a\tb');
-  const [plain, chrooting] = parseCases('case p\n  mkdir d 0755\ncase c\n  mkdir d 0755\n  as 1000:1000\n  chroot d', 'x', 'x');
+  const [plain, userChroot, rootChroot, uid0] = parseCases([
+    'case p', '  mkdir d 0755',
+    'case u', '  mkdir d 0755', '  as 1000:1000', '  chroot d',
+    'case r', '  mkdir d 0755', '  chroot d', '  as 1000:1000', '  stat d',
+    'case z as 0:1000', '  mount none d tmpfs 0 NULL',
+  ].join('\n'), 'x', 'x');
   t.false(isIsolated(plain!));
-  t.true(isIsolated(chrooting!));
+  t.false(isIsolated(userChroot!), 'an unprivileged chroot changes nothing: an ordinary worker');
+  t.true(isIsolated(rootChroot!));
+  t.true(isIsolated(uid0!), 'uid 0 keeps its capabilities');
 });
 
 test('diffTrees reports each path whose line differs, and absent files', (t) => {
