@@ -22,7 +22,7 @@ import { EventErr, EventHUp, EventIn, EventOut, waitFor } from '../../../waiter/
 import type { Task } from '../../kernel/task';
 import { fdget } from './fd';
 import type { FileDescription } from '../../vfs/file_description';
-import { PathEvent } from '../../vfs/inotify';
+import { Inotify, PathEvent } from '../../vfs/inotify';
 import { toBuffer } from './usermem';
 
 const eventMaskRead = EventIn | EventHUp | EventErr;
@@ -126,9 +126,13 @@ export async function preadv(t: Task, fd: number, iovs: unknown, offset: number)
 }
 
 async function readIovecs(t: Task, file: FileDescription, iovs: Buffer[], offset: number): Promise<number> {
+  if (iovs.length === 1) return readFile(t, file, iovs[0]!, offset);
+  // Differs from gVisor, following Linux: inotify has no read_iter, so
+  // Linux reads each iovec on its own (fs/read_write.c:
+  // do_loop_readv_writev) and an event must fit in one iovec.
+  if (file.impl instanceof Inotify) return readEachIovec(t, file, iovs, offset);
   // One read into one buffer, then scattered: a single call to the file, as
   // gVisor's IOSequence gives the file all iovecs at once.
-  if (iovs.length === 1) return readFile(t, file, iovs[0]!, offset);
   let total = 0;
   for (const iov of iovs) total += iov.length;
   const tmp = Buffer.allocUnsafe(Math.min(total, MAX_RW_COUNT));
@@ -139,6 +143,25 @@ async function readIovecs(t: Task, file: FileDescription, iovs: Buffer[], offset
     off += tmp.copy(iov, 0, off, n);
   }
   return n;
+}
+
+// readEachIovec is Linux's do_loop_readv_writev for reads: one read per
+// iovec until one comes up short; an error after some bytes ends the call
+// with those bytes.
+async function readEachIovec(t: Task, file: FileDescription, iovs: Buffer[], offset: number): Promise<number> {
+  let total = 0;
+  for (const iov of iovs) {
+    let n: number;
+    try {
+      n = await readFile(t, file, iov, offset < 0 ? -1 : offset + total);
+    } catch (err) {
+      if (total === 0) throw err;
+      break;
+    }
+    total += n;
+    if (n !== iov.length) break;
+  }
+  return total;
 }
 
 /**
