@@ -569,6 +569,11 @@ filesystem.prototype.renameAt = async function renameAt(
   if (!this.mu.tryLock()) await this.mu.lock();
   try {
     const newParentDir = walkParentDirLocked(ctx, rp, rp.start().impl as dentry);
+    // Linux's do_renameat2 fails a rename across mounts with EXDEV before it
+    // looks at either last component (and oldParentVD may then be another
+    // filesystem's dentry).
+    const mnt = rp.mount();
+    if (mnt !== oldParentVD.mount()) throw syserror.EXDEV;
     // Search permission on both parents (Linux's path walks check it for the
     // last directory too; the old parent comes from getParentDentryAt, which
     // does not).
@@ -580,8 +585,6 @@ filesystem.prototype.renameAt = async function renameAt(
       if (noReplace) throw syserror.EEXIST;
       throw syserror.EBUSY;
     }
-    const mnt = rp.mount();
-    if (mnt !== oldParentVD.mount()) throw syserror.EXDEV;
     mnt.checkBeginWrite();
     try {
       await this.renameLocked(ctx, rp, oldParentVD, oldName, newParentDir, newName, opts, noReplace);
