@@ -913,6 +913,19 @@ export class inode {
   }
 }
 
+/**
+ * shouldDropSGID is Linux's setattr_should_drop_sgid (fs/attr.c, since
+ * 6.2): a set-group-ID file loses S_ISGID on write, truncate or chown when
+ * it is group-executable, or when the caller is neither in its group nor
+ * has CAP_FSETID over it. (vfs.clearSUIDAndSGID, which tmpfs uses, is the
+ * older rule: group-executable only; the host kernel, our oracle, is 6.x.)
+ */
+export function shouldDropSGID(creds: Credentials, mode: number, kuid: KUID, kgid: KGID): boolean {
+  if ((mode & linux.S_ISGID) === 0) return false;
+  if ((mode & linux.S_IXGRP) !== 0) return true;
+  return !creds.inGroup(kgid) && !vfs.hasCapabilityOnFile(creds, CAP_FSETID, kuid, kgid);
+}
+
 /** dentryAttrMask returns a p9.AttrMask enabling all attributes used by the gofer client. */
 export function dentryAttrMask(): AttrMask {
   // gVisor omits NLink and relies on its gofer filling it anyway; we ask
@@ -1216,9 +1229,19 @@ export class dentry implements vfs.DentryImpl {
       // CAP_FSETID drops S_ISGID.
       const kgid = (stat.mask & STATX_GID) !== 0 ? stat.gid : this.gid;
       stat.mode = vfs.clearSGIDForChmod(creds, stat.mode & ~linux.S_IFMT & 0xffff, kgid);
-    } else if ((stat.mask & STATX_SIZE) !== 0) {
-      // do_truncate: dentry_needs_remove_privs.
-      const killed = this.removePrivsMode(creds);
+    } else {
+      let killed = mode;
+      if ((stat.mask & STATX_SIZE) !== 0) {
+        // do_truncate: dentry_needs_remove_privs.
+        killed = this.removePrivsMode(creds);
+      } else if ((stat.mask & (STATX_UID | STATX_GID)) !== 0 && this.fileType() !== linux.S_IFDIR) {
+        // chown_common: a non-directory loses S_ISUID, and S_ISGID as
+        // setattr_should_drop_sgid says, whoever the caller. The server's
+        // chown as root clears no more than root's would: the mode goes
+        // with the chown (pkg/fsgofer stores a mode sent with it).
+        killed = mode & ~linux.S_ISUID;
+        if (shouldDropSGID(creds, killed, this.uid, this.gid)) killed &= ~linux.S_ISGID;
+      }
       if (killed !== mode) {
         stat.mask |= STATX_MODE;
         stat.mode = killed;
@@ -1299,14 +1322,6 @@ export class dentry implements vfs.DentryImpl {
         if ((stat.mask & STATX_MODE) !== 0) i.mode = this.fileType() | (stat.mode & ~linux.S_IFMT & 0xffff);
         if ((stat.mask & STATX_UID) !== 0) i.uid = stat.uid;
         if ((stat.mask & STATX_GID) !== 0) i.gid = stat.gid;
-        if ((stat.mask & (STATX_UID | STATX_GID)) !== 0 && (stat.mask & STATX_MODE) === 0 &&
-            this.fileType() !== linux.S_IFDIR) {
-          // chown(2) of a non-directory drops set-user-ID, and set-group-ID
-          // if group-executable (chown_common: ATTR_KILL_SUID,
-          // ATTR_KILL_SGID), whoever the caller; the server's chown as root
-          // does the same on the host, so only the cache follows here.
-          i.mode = this.fileType() | vfs.clearSUIDAndSGID(i.mode & ~linux.S_IFMT);
-        }
         // Note that stat.atime.nsec and stat.mtime.nsec can't be UTIME_NOW
         // because if d.cachedMetadataAuthoritative() then we converted
         // stat.atime and stat.mtime to client-local timestamps above, and if
@@ -1333,15 +1348,17 @@ export class dentry implements vfs.DentryImpl {
 
   /**
    * removePrivsMode returns the mode d keeps when creds write or truncate
-   * it: set-user-ID cleared, and set-group-ID if group-executable, unless
-   * creds have CAP_FSETID (Linux's file_remove_privs and do_truncate; the
-   * rule of vfs.clearSUIDAndSGID, as tmpfs's removePrivs).
+   * it (Linux's file_remove_privs and do_truncate, through
+   * setattr_should_drop_suidgid): unless creds have CAP_FSETID, a regular
+   * file loses set-user-ID, and set-group-ID as shouldDropSGID says.
    */
   removePrivsMode(creds: Credentials): number {
     const mode = this.inode.mode;
     if ((mode & (linux.S_ISUID | linux.S_ISGID)) === 0 || this.fileType() !== linux.S_IFREG) return mode;
     if (vfs.hasCapabilityOnFile(creds, CAP_FSETID, this.inode.uid, this.inode.gid)) return mode;
-    return this.fileType() | vfs.clearSUIDAndSGID(mode & ~linux.S_IFMT);
+    let m = mode & ~linux.S_ISUID;
+    if (shouldDropSGID(creds, m, this.inode.uid, this.inode.gid)) m &= ~linux.S_ISGID;
+    return m;
   }
 
   /**

@@ -208,6 +208,29 @@ case unpriv-write-truncate-clear-setid
   close $fd1
   close $fd2
 
+# setattr_should_drop_sgid (Linux 6.2+): S_ISGID without group-execute is
+# dropped too when the caller is outside the file's group (write, truncate,
+# chown to another group of the caller's).
+case unpriv-sgid-noexec-outside-group
+  mknod f S_IFREG|0666 0
+  chown f 1000 0
+  chmod f 02666
+  mknod g S_IFREG|0666 0
+  chown g 1000 0
+  chmod g 02666
+  mknod h S_IFREG|0666 0
+  chown h 1000 0
+  chmod h 06666
+  as 1000:1000
+  openat AT_FDCWD f O_WRONLY
+  write $fd0 "x"
+  fstat $fd0
+  truncate g 1
+  stat g
+  chown h -1 1000
+  stat h
+  close $fd0
+
 case root-write-keeps-setid
   mknod f S_IFREG|0666 0
   chmod f 06777
