@@ -80,7 +80,13 @@ export class regularFileFD extends fileDescription {
 
     // Check for reading at EOF before calling into MM (but not under
     // InteropModeShared, which makes d.size unreliable).
-    if (d.cachedMetadataAuthoritative() && offset >= d.size) return 0;
+    //
+    // Differs from gVisor, following Linux's filemap_read(): a read at EOF
+    // still calls file_accessed() (only a zero-length read does not).
+    if (d.cachedMetadataAuthoritative() && offset >= d.size) {
+      if (dst.length !== 0 && d.fs.opts.interop !== InteropMode.Shared) d.touchAtime(this.vfsfd.mount());
+      return 0;
+    }
 
     let n: number;
     if ((this.vfsfd.statusFlags() & linux.O_DIRECT) !== 0) {
@@ -214,13 +220,15 @@ export class regularFileFD extends fileDescription {
 
 /**
  * readAtDentry is gVisor's dentryReadWriter.ReadToBlocks on its uncached
- * path: read from the shared read handle.
+ * path: read from the shared read handle. Differs from gVisor, whose chunk
+ * loop is serial: a read larger than one message sends all its msize chunks
+ * at once (ClientFile.readAtParallel), with the serial loop's result.
  */
 async function readAtDentry(ctx: Context, d: dentry, dst: Buffer, off: number): Promise<number> {
   if (dst.length === 0) return 0;
   if (!d.handleMu.tryRLock()) await d.handleMu.rLock();
   try {
-    return await d.readHandleLocked().readToBlocksAt(ctx, dst, off);
+    return await d.readHandleLocked().readToBlocksAtParallel(ctx, dst, off);
   } finally {
     d.handleMu.rUnlock();
   }
