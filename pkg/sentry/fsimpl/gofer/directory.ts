@@ -96,7 +96,9 @@ export interface createSyntheticOpts {
 dentry.prototype.createSyntheticChildLocked = function createSyntheticChildLocked(this: dentry, opts: createSyntheticOpts): void {
   const ino = new inode(this.fs.nextIno(), opts.mode, opts.kuid, opts.kgid);
   ino.blockSize = 4096; // arbitrary
-  ino.nlink = 2;
+  // Differs from gVisor (nlink 2 for every synthetic file): a synthetic
+  // socket or pipe has one link, as the file Linux would have created.
+  ino.nlink = (opts.mode & linux.S_IFMT) === linux.S_IFDIR ? 2 : 1;
   ino.nlinkKnown = true;
   const t = this.inode.ctime;
   ino.atime = ino.mtime = ino.ctime = ino.btime = t;

@@ -23,6 +23,7 @@ test('mknod S_IFSOCK: the server refuses (EPERM), so the socket is synthetic: li
   t.false(fs.existsSync(path.join(env.host, 'sock')), 'not on the host');
   const st = await vfsObj.statAt(ctx, creds, env.pop('sock'), {});
   t.is(st.mode & linux.S_IFMT, linux.S_IFSOCK);
+  t.is(st.nlink, 1, 'one link, as the socket file Linux creates (gVisor says 2 for every synthetic file)');
   t.true((await listDir(env, '/')).includes('sock'), 'synthetic children are listed');
   t.is(await vfsObj.boundEndpointAt(ctx, creds, env.pop('sock'), { addr: '/sock' }), ep);
   t.is(await errnoOf(vfsObj.openAt(ctx, creds, env.pop('sock'), { flags: linux.O_RDONLY })), 'ENXIO');
