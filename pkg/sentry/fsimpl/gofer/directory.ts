@@ -82,6 +82,10 @@ export interface createSyntheticOpts {
 
   /** The pipe for a synthetic fifo. pipe should be null if mode's type is not S_IFIFO. */
   pipe?: VFSPipe | null;
+
+  /** The device a synthetic character or block device file stands for. */
+  devMajor?: number;
+  devMinor?: number;
 }
 
 /**
@@ -113,6 +117,13 @@ dentry.prototype.createSyntheticChildLocked = function createSyntheticChildLocke
       break;
     case linux.S_IFIFO:
       child.pipe = opts.pipe ?? null;
+      break;
+    case linux.S_IFCHR:
+    case linux.S_IFBLK:
+      // Not in gVisor at our commit (it panics here): device files are
+      // synthetic too, since the gofer creates no device nodes on the host.
+      ino.rdevMajor = opts.devMajor ?? 0;
+      ino.rdevMinor = opts.devMinor ?? 0;
       break;
     default:
       throw new Error(`failed to create synthetic file of unrecognized type: ${(opts.mode & linux.S_IFMT).toString(8)}`);

@@ -26,6 +26,7 @@
 //   - gVisor's unexported unlinkAt(ctx, rp, dir) is doUnlinkAt here (its
 //     lowerCamelCase name would collide with UnlinkAt's).
 
+import { CAP_MKNOD } from '../../../abi/linux/capability';
 import * as linux from '../../../abi/linux/file';
 import { CAP_FSETID } from '../../../abi/linux/capability';
 import { IN_CREATE, IN_DELETE, IN_ISDIR, IN_ATTRIB } from '../../../abi/linux/inotify';
@@ -1049,7 +1050,11 @@ filesystem.prototype.mknodAt = function mknodAt(
 
     // EPERM means that gofer does not allow creating a socket or pipe.
     // Fallback to creating a synthetic one, i.e. one that is kept entirely
-    // in memory.
+    // in memory. Differs from gVisor at our commit: character and block
+    // device files fall back to synthetic ones too (the gofer makes no
+    // device nodes on the host, which host users could open), so mknod of
+    // a device succeeds as on Linux; opening one goes to the sentry's device
+    // registry.
 
     // Check that we're not overriding an existing file with a synthetic one.
     try {
@@ -1081,6 +1086,23 @@ filesystem.prototype.mknodAt = function mknodAt(
           kuid: creds.effectiveKUID,
           kgid,
           pipe: new VFSPipe(true /* isNamed */, DefaultPipeSize),
+        });
+        return;
+      case linux.S_IFCHR:
+      case linux.S_IFBLK:
+        // Linux's vfs_mknod: a device needs CAP_MKNOD, but for a whiteout
+        // (character device 0:0).
+        if (!creds.hasCapability(CAP_MKNOD) &&
+            ((opts.mode & linux.S_IFMT) === linux.S_IFBLK || (opts.devMajor ?? 0) !== 0 || (opts.devMinor ?? 0) !== 0)) {
+          throw syserror.EPERM;
+        }
+        parent.createSyntheticChildLocked({
+          name,
+          mode,
+          kuid: creds.effectiveKUID,
+          kgid,
+          devMajor: opts.devMajor ?? 0,
+          devMinor: opts.devMinor ?? 0,
         });
         return;
     }
@@ -1232,6 +1254,13 @@ dentry.prototype.open = async function open(
       case linux.S_IFLNK:
         // Can't open symlinks without O_PATH.
         throw syserror.ELOOP;
+      case linux.S_IFCHR:
+      case linux.S_IFBLK:
+        if (this.isSynthetic()) {
+          const kind = (this.inode.mode & linux.S_IFMT) === linux.S_IFCHR ? vfs.CharDevice : vfs.BlockDevice;
+          return rp.virtualFilesystem().openDeviceSpecialFile(ctx, mnt, this.vfsd, kind, this.inode.rdevMajor, this.inode.rdevMinor, opts);
+        }
+        break;
       case linux.S_IFSOCK:
         if (this.isSynthetic()) throw syserror.ENXIO;
         if (this.fs.iopts.openSocketsByConnecting) return this.openSocketByConnecting(ctx, opts);

@@ -781,6 +781,14 @@ export class inode {
   size = 0;
 
   /**
+   * rdevMajor/rdevMinor are the device a synthetic character or block
+   * device file stands for (not in gVisor at our commit, which has no
+   * synthetic devices).
+   */
+  rdevMajor = 0;
+  rdevMinor = 0;
+
+  /**
    * If this inode does not represent a synthetic file, its dentries are not
    * deleted, and atimeDirty/mtimeDirty are set, atime/mtime may have
    * diverged from the remote file's timestamps.
@@ -1210,6 +1218,8 @@ export class dentry implements vfs.DentryImpl {
     stat.mtime = nsecToStatxTimestamp(i.mtime);
     stat.devMajor = UNNAMED_MAJOR;
     stat.devMinor = this.fs.devMinor;
+    stat.rdevMajor = i.rdevMajor;
+    stat.rdevMinor = i.rdevMinor;
   }
 
   /** setStat implements the metadata changes of SetStatAt and fileDescription.setStat. */
