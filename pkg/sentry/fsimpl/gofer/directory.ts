@@ -15,7 +15,7 @@ import * as syserror from '../../../syserror/syserror';
 import type { KGID, KUID } from '../../kernel/auth';
 import type { VFSPipe } from '../../kernel/pipe';
 import * as vfs from '../../vfs';
-import { dentry, fileDescription, InteropMode, inode } from './gofer';
+import { dentry, fileDescription, InteropMode, inode, nowNs } from './gofer';
 
 declare module './gofer' {
   interface dentry {
@@ -104,7 +104,9 @@ dentry.prototype.createSyntheticChildLocked = function createSyntheticChildLocke
   // socket or pipe has one link, as the file Linux would have created.
   ino.nlink = (opts.mode & linux.S_IFMT) === linux.S_IFDIR ? 2 : 1;
   ino.nlinkKnown = true;
-  const t = this.inode.ctime;
+  // A new file's times are the time of its creation (Linux's
+  // inode_init_owner callers set them to current_time).
+  const t = nowNs();
   ino.atime = ino.mtime = ino.ctime = ino.btime = t;
   const child = new dentry(this.fs, ino, p9fileNil(), -1n);
   child.refs = 1; // held by d
