@@ -143,17 +143,9 @@ export class Sandbox {
           await s.close(fd);
         }
       } else if (type === 0o040000) {
-        const fd = await s.openat(AT_FDCWD, abs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
-        if (fd < 0) return;
-        const names: string[] = [];
-        const b = Buffer.alloc(32768);
-        for (;;) {
-          const n = await s.getdents64(fd, b, b.length);
-          if (n <= 0) break;
-          for (const d of parseDirents64(b.subarray(0, n))) if (d.name !== '.' && d.name !== '..') names.push(d.name);
-        }
-        await s.close(fd);
-        for (const n of names.sort()) await walk(`${abs}/${n}`, rel === '.' ? n : `${rel}/${n}`);
+        const names = await childNames(this.admin, abs, O_NOFOLLOW);
+        if (typeof names === 'number') return;
+        for (const n of names) await walk(`${abs}/${n}`, rel === '.' ? n : `${rel}/${n}`);
       }
     };
     await walk(dir, '.');
@@ -166,4 +158,28 @@ export class Sandbox {
     await this.kernel.release();
     if (this.gofer !== null) await this.gofer.close();
   }
+}
+
+/**
+ * childNames lists directory abs through t's syscalls (openat with
+ * O_DIRECTORY|extraFlags, getdents64), sorted, without "." and "..", or
+ * returns the failing call's -errno.
+ */
+export async function childNames(t: Task, abs: string, extraFlags = 0): Promise<string[] | number> {
+  const s = t.sys;
+  const fd = await s.openat(AT_FDCWD, abs, O_RDONLY | O_DIRECTORY | extraFlags, 0);
+  if (fd < 0) return fd;
+  const names: string[] = [];
+  const b = Buffer.alloc(32768);
+  try {
+    for (;;) {
+      const n = await s.getdents64(fd, b, b.length);
+      if (n < 0) return n;
+      if (n === 0) break;
+      for (const d of parseDirents64(b.subarray(0, n))) if (d.name !== '.' && d.name !== '..') names.push(d.name);
+    }
+  } finally {
+    await s.close(fd);
+  }
+  return names.sort();
 }

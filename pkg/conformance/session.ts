@@ -3,14 +3,13 @@
 // plus a few shell conveniences (ls, cat, write, tree, mount). Shared by
 // `sandbox run`, `sandbox shell` and `sandbox serve`.
 
-import { parseDirents64 } from '../abi/linux/dirent';
-import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CREAT, O_DIRECTORY, O_RDONLY, O_TRUNC, O_WRONLY } from '../abi/linux/file';
+import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY } from '../abi/linux/file';
 import { errnoName } from '../abi/linux/errors';
 import type { Task } from '../sentry/kernel/task';
 import { calls } from './calls';
 import { buildArgs, decodeStat, formatStat, normalize, typeName, type Side } from './exec';
 import { fdsBound, parseStep, tokenize, resolveString, type Creds, type FdTable } from './parse';
-import { Sandbox } from './sandbox';
+import { Sandbox, childNames } from './sandbox';
 import { formatTree } from './tree';
 
 /** TaskOptions are a session task's credentials, umask and working directory. */
@@ -87,26 +86,13 @@ export class Session {
     const long = args[0] === '-l';
     const p = (long ? args[1] : args[0]) ?? '.';
     const s = this.task.sys;
-    const fd = await s.openat(AT_FDCWD, p, O_RDONLY | O_DIRECTORY, 0);
-    if (fd < 0) return `ls: ${p}: ${errnoName(-fd)}`;
-    const names: string[] = [];
-    const b = Buffer.alloc(32768);
-    try {
-      for (;;) {
-        const n = await s.getdents64(fd, b, b.length);
-        if (n < 0) return `ls: ${p}: ${errnoName(-n)}`;
-        if (n === 0) break;
-        for (const d of parseDirents64(b.subarray(0, n))) if (d.name !== '.' && d.name !== '..') names.push(d.name);
-      }
-    } finally {
-      await s.close(fd);
-    }
-    names.sort();
+    const names = await childNames(this.task, p);
+    if (typeof names === 'number') return `ls: ${p}: ${errnoName(-names)}`;
     if (!long) return names.join('\n');
     const out: string[] = [];
     for (const n of names) {
       const st = Buffer.alloc(144);
-      const r = await s.newfstatat(fd < 0 ? AT_FDCWD : AT_FDCWD, `${p}/${n}`, st, AT_SYMLINK_NOFOLLOW);
+      const r = await s.newfstatat(AT_FDCWD, `${p}/${n}`, st, AT_SYMLINK_NOFOLLOW);
       if (r < 0) {
         out.push(`?????????? ${n} (${errnoName(-r)})`);
         continue;
@@ -179,17 +165,9 @@ async function treeOf(t: Task, dir: string): Promise<Parameters<typeof formatTre
     const f = decodeStat(st);
     out.push({ path: rel, stat: f });
     if (typeName(f.mode) !== 'dir') return;
-    const fd = await s.openat(AT_FDCWD, abs, O_RDONLY | O_DIRECTORY, 0);
-    if (fd < 0) return;
-    const names: string[] = [];
-    const b = Buffer.alloc(32768);
-    for (;;) {
-      const n = await s.getdents64(fd, b, b.length);
-      if (n <= 0) break;
-      for (const d of parseDirents64(b.subarray(0, n))) if (d.name !== '.' && d.name !== '..') names.push(d.name);
-    }
-    await s.close(fd);
-    for (const n of names.sort()) await walk(`${abs}/${n}`, rel === '.' ? n : `${rel}/${n}`);
+    const names = await childNames(t, abs);
+    if (typeof names === 'number') return;
+    for (const n of names) await walk(`${abs}/${n}`, rel === '.' ? n : `${rel}/${n}`);
   };
   await walk(dir, '.');
   return out;
