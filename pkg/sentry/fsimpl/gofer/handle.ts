@@ -31,21 +31,16 @@ export class handle {
     this.fd = -1;
   }
 
-  /** readToBlocksAt reads into dst from offset (gVisor reads into safemem blocks). */
-  readToBlocksAt(ctx: Context, dst: Buffer, offset: number): Promise<number> {
-    if (dst.length === 0) return Promise.resolve(0);
-    return this.file.readAt(ctx, dst, offset);
-  }
-
   /**
-   * readToBlocksAtParallel is readToBlocksAt for a regular file: the msize
-   * chunks of a large read are requested at once, one round trip instead
-   * of one per chunk (not in gVisor, whose regular files read through a
-   * host fd or the page cache). Never for pipes or sockets.
+   * readToBlocksAt reads into dst from offset (gVisor reads into safemem
+   * blocks). parallel is for a regular file, never a pipe or socket: the
+   * msize chunks of a large read are requested at once, one round trip
+   * instead of one per chunk (not in gVisor, whose regular files read
+   * through a host fd or the page cache).
    */
-  readToBlocksAtParallel(ctx: Context, dst: Buffer, offset: number): Promise<number> {
+  readToBlocksAt(ctx: Context, dst: Buffer, offset: number, parallel = false): Promise<number> {
     if (dst.length === 0) return Promise.resolve(0);
-    return this.file.readAtParallel(ctx, dst, offset);
+    return this.file.readAt(ctx, dst, offset, parallel);
   }
 
   /** writeFromBlocksAt writes src at offset. */

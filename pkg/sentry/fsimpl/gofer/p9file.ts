@@ -177,24 +177,17 @@ export class p9file {
     return this.f().open(flags, ctx.signal);
   }
 
-  readAt(ctx: Context, p: Buffer, offset: number): Promise<number> {
-    const f = this.f();
-    const n = Math.max(1, Math.ceil(p.length / f.client.payloadSize));
-    metrics.messages += n;
-    metrics.reads += n;
-    return f.readAt(p, offset, ctx.signal);
-  }
-
   /**
-   * readAtParallel is readAt with all its Treads in flight at once, for a
-   * regular file (see p9.ClientFile.readAtParallel; not in gVisor).
+   * readAt reads p at offset in msize chunks; with parallel (a regular file
+   * only; not in gVisor) all the chunks' Treads are in flight at once (see
+   * p9.ClientFile.readAtParallel).
    */
-  readAtParallel(ctx: Context, p: Buffer, offset: number): Promise<number> {
+  readAt(ctx: Context, p: Buffer, offset: number, parallel = false): Promise<number> {
     const f = this.f();
     const n = Math.max(1, Math.ceil(p.length / f.client.payloadSize));
     metrics.messages += n;
     metrics.reads += n;
-    return f.readAtParallel(p, offset, ctx.signal);
+    return parallel ? f.readAtParallel(p, offset, ctx.signal) : f.readAt(p, offset, ctx.signal);
   }
 
   writeAt(ctx: Context, p: Buffer, offset: number): Promise<number> {

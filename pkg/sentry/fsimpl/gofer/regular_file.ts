@@ -222,13 +222,13 @@ export class regularFileFD extends fileDescription {
  * readAtDentry is gVisor's dentryReadWriter.ReadToBlocks on its uncached
  * path: read from the shared read handle. Differs from gVisor, whose chunk
  * loop is serial: a read larger than one message sends all its msize chunks
- * at once (ClientFile.readAtParallel), with the serial loop's result.
+ * at once (readToBlocksAt's parallel, ClientFile.readAtParallel), with the serial loop's result.
  */
 async function readAtDentry(ctx: Context, d: dentry, dst: Buffer, off: number): Promise<number> {
   if (dst.length === 0) return 0;
   if (!d.handleMu.tryRLock()) await d.handleMu.rLock();
   try {
-    return await d.readHandleLocked().readToBlocksAtParallel(ctx, dst, off);
+    return await d.readHandleLocked().readToBlocksAt(ctx, dst, off, true /* parallel */);
   } finally {
     d.handleMu.rUnlock();
   }
