@@ -21,6 +21,7 @@ import { Client } from '../../pkg/p9/client';
 import { ClientFile } from '../../pkg/p9/client_file';
 import { AttrMaskAll, ReadOnly, ReadWrite, WriteOnly } from '../../pkg/p9/p9';
 import { DIOD, freePort, startDiod, waitForPort } from '../p9/client_util';
+import { cpuMs } from './proc_cpu';
 
 // FSGOFER_BENCH_MSIZE overrides the msize offered to both servers (diod caps it at 64 KiB).
 const MSIZE = Number(process.env.FSGOFER_BENCH_MSIZE ?? 1 << 20);
@@ -117,21 +118,6 @@ async function bigRead(root: ClientFile, buf: Buffer): Promise<void> {
   const n = await f.readAt(buf, 0);
   if (n !== buf.length) throw new Error(`short read ${n}`);
   await f.close();
-}
-
-// cpuMs is the CPU time (user + system) a process has used, from
-// /proc/PID/stat (clock ticks of 10 ms): a measure that a loaded machine
-// does not distort the way wall time is.
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  try {
-    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    // Fields 14 and 15 (utime, stime) are at 11 and 12 after the state.
-    return (Number(rest[11]) + Number(rest[12])) * 10;
-  } catch {
-    return NaN;
-  }
 }
 
 function median(v: number[]): number {

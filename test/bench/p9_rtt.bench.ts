@@ -19,6 +19,7 @@ import { AttrMaskAll } from '../../pkg/p9/p9';
 import { MemFS } from '../../pkg/p9/p9test/memfile';
 import { Server } from '../../pkg/p9/server';
 import { haveDiod, startDiod } from '../p9/client_util';
+import { cpuMs } from './proc_cpu';
 
 const REQ = 19; // Tgetattr: size[4] type[1] tag[2] fid[4] mask[8]
 const REP = 160; // Rgetattr
@@ -84,20 +85,6 @@ async function rawRate(sockPath: string, inflight: number, ms: number): Promise<
 
 // lastDone is the number of round trips of the last rawRate or p9Rate call.
 let lastDone = 0;
-
-// cpuMs is the CPU time (user + system) a process has used, from
-// /proc/PID/stat (clock ticks of 10 ms): the server's cost per request, which
-// a loaded machine does not distort the way it distorts rates.
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  try {
-    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) * 10;
-  } catch {
-    return NaN;
-  }
-}
 
 // costs accumulates a server's CPU time and round trips per measurement.
 class costs {
