@@ -19,6 +19,8 @@
 // GOFER_BENCH_SCALE (default 1) scales the counts (0.1 for a quick run);
 // GOFER_BENCH=name,name runs only those workloads (rtt, stat, create,
 // readdir, seqio, memory, walk).
+// Each workload runs a warm-up pass first (both processes JIT-compile their
+// hot paths; a cold first pass cost 2-3x the steady state), on both sides.
 // Ratios are native time / our time (>= 1.0: as fast as the host). Every
 // 9P message is a round trip to another process: on a loaded machine that
 // round trip, not this package, dominates the shared-mode and create times
@@ -164,29 +166,38 @@ async function createBench(g: { address: string; root: string; pid: number }, n:
   try {
     await e.vfsObj.mkdirAt(e.ctx, e.creds, e.pop('cw'), { mode: 0o755 });
     const data = Buffer.alloc(4096, 0x5a);
+    const oursOps = async (k: number): Promise<void> => {
+      for (let i = 0; i < k; i++) {
+        const fd = await e.vfsObj.openAt(e.ctx, e.creds, e.pop(`cw/f${i}`), { flags: linux.O_CREAT | linux.O_WRONLY | linux.O_EXCL, mode: 0o644 });
+        await fd.write(e.ctx, data);
+        fd.decRef(e.ctx);
+        await e.vfsObj.unlinkAt(e.ctx, e.creds, e.pop(`cw/f${i}`));
+      }
+    };
+    const dir = path.join(g.root, 'cw-native');
+    fs.mkdirSync(dir);
+    const nativeOps = (k: number): void => {
+      for (let i = 0; i < k; i++) {
+        const f = path.join(dir, `f${i}`);
+        const fd = fs.openSync(f, 'wx', 0o644);
+        fs.writeSync(fd, data);
+        fs.closeSync(fd);
+        fs.unlinkSync(f);
+      }
+    };
+    // Warm up both sides (JIT on both processes) before measuring.
+    await oursOps(n);
+    nativeOps(n);
     const m0 = msgMark();
     const b0 = e.batches();
     const c0 = cpuMark(g.pid);
     let t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) {
-      const fd = await e.vfsObj.openAt(e.ctx, e.creds, e.pop(`cw/f${i}`), { flags: linux.O_CREAT | linux.O_WRONLY | linux.O_EXCL, mode: 0o644 });
-      await fd.write(e.ctx, data);
-      fd.decRef(e.ctx);
-      await e.vfsObj.unlinkAt(e.ctx, e.creds, e.pop(`cw/f${i}`));
-    }
+    await oursOps(n);
     const ours = nsPer(t0, n);
     const per = `${msgsSince(m0, n)}, serial round trips/op ${((e.batches() - b0) / n).toFixed(2)}`;
     const cpu = cpuSince(c0, g.pid, n);
-    const dir = path.join(g.root, 'cw-native');
-    fs.mkdirSync(dir);
     t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) {
-      const f = path.join(dir, `f${i}`);
-      const fd = fs.openSync(f, 'wx', 0o644);
-      fs.writeSync(fd, data);
-      fs.closeSync(fd);
-      fs.unlinkSync(f);
-    }
+    nativeOps(n);
     const native = nsPer(t0, n);
     line('create+write 4KiB+close+unlink', ours, native, `  ${per}${cpu}${inRTTs(ours)}`);
   } finally {
@@ -194,8 +205,8 @@ async function createBench(g: { address: string; root: string; pid: number }, n:
   }
 }
 
-async function readdirBench(g: { address: string; root: string; pid: number }, entries: number): Promise<void> {
-  const name = `ls${entries}`;
+async function readdirBench(g: { address: string; root: string; pid: number }, entries: number, warm = false): Promise<void> {
+  const name = `ls${entries}${warm ? 'w' : ''}`;
   const dir = path.join(g.root, name);
   fs.mkdirSync(dir);
   for (let i = 0; i < entries; i++) fs.writeFileSync(path.join(dir, `e${i}`), '');
@@ -218,6 +229,7 @@ async function readdirBench(g: { address: string; root: string; pid: number }, e
     t0 = process.hrtime.bigint();
     for (const n of fs.readdirSync(dir)) fs.statSync(path.join(dir, n));
     const native = nsPer(t0, entries);
+    if (warm) return;
     line(`readdir+stat ${entries} entries (per entry)`, ours, native, `  ${per.replace('/op', '/entry')}${cpu}${inRTTs(ours)}`);
   } finally {
     e.close();
@@ -238,7 +250,7 @@ async function rttBench(g: { address: string }, n: number): Promise<void> {
   const c = await Client.connect(g.address, {});
   try {
     const r = await c.attach('/', 0);
-    for (let i = 0; i < 50; i++) await r.getAttr(AttrMaskAll());
+    for (let i = 0; i < Math.max(50, n); i++) await r.getAttr(AttrMaskAll());
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < n; i++) await r.getAttr(AttrMaskAll());
     rawRTT = nsPer(t0, n);
@@ -383,6 +395,7 @@ export async function run(): Promise<void> {
     }
     if (want('create')) await createBench(g, scaled(500, 20));
     if (want('readdir')) {
+      await readdirBench(g, scaled(5000, 100), true); // warm-up, not printed
       await readdirBench(g, scaled(10000, 100));
       await readdirBench(g, scaled(40000, 400));
     }

@@ -93,7 +93,7 @@ declare module './gofer' {
     open(ctx: Context, rp: vfs.ResolvingPath, opts: vfs.OpenOptions): Promise<vfs.FileDescription>;
     openSocketByConnecting(ctx: Context, opts: vfs.OpenOptions): Promise<vfs.FileDescription>;
     openSpecialFile(ctx: Context, mnt: vfs.Mount, opts: vfs.OpenOptions): Promise<vfs.FileDescription>;
-    createAndOpenChildLocked(ctx: Context, rp: vfs.ResolvingPath, opts: vfs.OpenOptions, ds: dentrySlice): Promise<vfs.FileDescription>;
+    createAndOpenChildLocked(ctx: Context, rp: vfs.ResolvingPath, opts: vfs.OpenOptions, ds: dentrySlice, cloning?: Promise<p9file> | null): Promise<vfs.FileDescription>;
   }
 }
 
@@ -324,8 +324,143 @@ filesystem.prototype.getChildLocked = function getChildLocked(
   // We either don't have cached information or need to verify that it's
   // still correct, either of which requires a remote lookup. Check if this
   // name is valid before performing the lookup.
+  if (child === undefined && parent.dirents !== null && this.opts.interop !== InteropMode.Shared) {
+    const more = walkAheadNames(parent.dirents, parent, name, this.opts.maxCachedDentries);
+    if (more !== null) return walkAheadLocked(this, ctx, vfsObj, parent, name, more, ds);
+  }
   return this.revalidateChildLocked(ctx, vfsObj, parent, name, child ?? null, ds);
 };
+
+/**
+ * speculativeClone starts duplicating parent's fid for an O_CREAT open
+ * while the lookup of the final component is in flight, when that lookup
+ * cannot be answered by a positive cached dentry: if the file turns out not
+ * to exist, createAndOpenChildLocked's Tlcreate goes out one round trip
+ * sooner (gVisor waits for the lookup, then clones). Otherwise the clone is
+ * clunked (clunkClone), in the background like other clunks.
+ *
+ * Preconditions: parent.dirMu must be locked.
+ */
+function speculativeClone(ctx: Context, rp: vfs.ResolvingPath, parent: dentry): Promise<p9file> | null {
+  if (parent.isSynthetic() || parent.file.isNil()) return null;
+  const name = rp.component();
+  if (name === '.' || name === '..' || name.length > maxFilenameLen) return null;
+  if (parent.children?.get(name) instanceof dentry) return null;
+  const p = parent.file.walk(ctx, []).then(([, f]) => f);
+  p.catch(() => {}); // a failed clone fails the create that awaits it
+  return p;
+}
+
+/** clunkClone releases a speculativeClone that no create used. */
+function clunkClone(ctx: Context, cloning: Promise<p9file>): void {
+  trackClunk(cloning.then((f) => f.close(ctx), () => undefined));
+}
+
+/**
+ * walkAhead is the lookup read-ahead state of one cached listing
+ * (dentry.dirents): next is the listing index after the names last looked
+ * up, window how many names the next sequential miss looks up.
+ */
+interface walkAhead {
+  index: Map<string, number> | null;
+  next: number;
+  window: number;
+}
+
+// walkAheads is keyed by the listing, so a new listing (dirents is dropped
+// whenever the directory changes) starts over.
+const walkAheads = new WeakMap<vfs.Dirent[], walkAhead>();
+
+/** maxWalkAhead bounds the names looked up together on one miss. */
+const maxWalkAhead = 64;
+
+/**
+ * walkAheadNames returns the names to look up together with name, a miss in
+ * parent's cached listing, or null to look up name alone. Beyond gVisor, in
+ * the spirit of Linux's readahead and NFS's READDIRPLUS: a program that
+ * stats the entries of a listing in order (ls -l, find, du) would pay one
+ * serial round trip per entry; once two misses follow each other in the
+ * listing, the window doubles (up to maxWalkAhead, and a quarter of the
+ * dentry cache), and the next names not yet cached are walked in the same
+ * batch of requests, pipelined.
+ *
+ * Preconditions: parent.dirMu must be locked; dirents === parent.dirents
+ * (so the cached metadata is authoritative, not InteropModeShared).
+ */
+function walkAheadNames(dirents: vfs.Dirent[], parent: dentry, name: string, maxCached: number): string[] | null {
+  let st = walkAheads.get(dirents);
+  if (st === undefined) {
+    st = { index: null, next: -1, window: 1 };
+    walkAheads.set(dirents, st);
+  }
+  let i: number;
+  if (st.next >= 0 && st.next < dirents.length && dirents[st.next].name === name) {
+    i = st.next;
+    st.window = Math.min(st.window * 2, maxWalkAhead, Math.max(1, maxCached >>> 2));
+  } else {
+    if (st.index === null) {
+      st.index = new Map();
+      for (let j = 0; j < dirents.length; j++) st.index.set(dirents[j].name, j);
+    }
+    const j = st.index.get(name);
+    if (j === undefined) return null;
+    i = j;
+    st.window = 1;
+  }
+  const names: string[] = [];
+  let k = i + 1;
+  for (; k < dirents.length && k < i + st.window; k++) {
+    const n = dirents[k].name;
+    if (n !== '.' && n !== '..' && parent.children?.has(n) !== true) names.push(n);
+  }
+  st.next = k;
+  return names.length === 0 ? null : names;
+}
+
+/**
+ * walkAheadLocked looks name up as revalidateChildLocked does, and in the
+ * same batch of requests the names in more (walkAheadNames), caching what
+ * it finds for them as a lookup would (positive or negative dentries,
+ * appended to ds so that they enter the dentry cache). A failure on one of
+ * more is not name's failure: that name is just left uncached.
+ *
+ * Preconditions: as getChildLocked, plus !parent.isSynthetic(), name and
+ * every name in more are distinct and have no entry in parent.children.
+ */
+async function walkAheadLocked(
+  fs: filesystem, ctx: Context, vfsObj: vfs.VirtualFilesystem, parent: dentry, name: string, more: string[], ds: dentrySlice,
+): Promise<dentry | null> {
+  // The requests go out together: each walkGetAttrOne queues its Twalkgetattr
+  // before the first await, and the client sends the queue in one write.
+  const first = fs.revalidateChildLocked(ctx, vfsObj, parent, name, null, ds);
+  first.catch(() => {}); // handled by our caller, after the rest settle
+  const rest = more.map((n) => parent.file.walkGetAttrOne(ctx, n).then(
+    (found) => found, (err: unknown) => (err === syserror.ENOENT ? null : undefined)));
+  const found = await Promise.all(rest);
+  for (let i = 0; i < more.length; i++) {
+    const f = found[i];
+    if (f === undefined) continue;
+    if (parent.children?.has(more[i]) === true) {
+      if (f !== null) trackClunk(f[1].close(ctx));
+      continue;
+    }
+    if (f === null) {
+      parent.cacheNegativeLookupLocked(more[i]);
+      continue;
+    }
+    const [qid, file, attrMask, attr] = f;
+    let c: dentry;
+    try {
+      c = fs.newDentry(ctx, file, qid.path, attrMask, attr);
+    } catch {
+      trackClunk(file.close(ctx));
+      continue;
+    }
+    parent.cacheNewChildLocked(c, more[i]);
+    appendDentry(ds, c);
+  }
+  return first;
+}
 
 /**
  * revalidateChildLocked looks name up on the server and reconciles the
@@ -1156,6 +1291,7 @@ filesystem.prototype.openAt = async function openAt(
         // Determine whether or not we need to create a file.
         if (!parent.dirMu.tryLock()) await lockSlow(parent.dirMu);
         let child: dentry;
+        const cloning = mayCreate ? speculativeClone(ctx, rp, parent) : null;
         try {
           const c = this.stepLocked(ctx, rp, parent, false /* mayFollowSymlinks */, ds);
           child = c instanceof Promise ? await c : c;
@@ -1163,14 +1299,16 @@ filesystem.prototype.openAt = async function openAt(
           if (err === syserror.ENOENT && mayCreate) {
             try {
               if (parent.isSynthetic()) throw syserror.EPERM;
-              return await parent.createAndOpenChildLocked(ctx, rp, opts, ds);
+              return await parent.createAndOpenChildLocked(ctx, rp, opts, ds, cloning);
             } finally {
               parent.dirMu.unlock();
             }
           }
+          if (cloning !== null) clunkClone(ctx, cloning);
           parent.dirMu.unlock();
           throw err;
         }
+        if (cloning !== null) clunkClone(ctx, cloning);
         parent.dirMu.unlock();
         if (mustCreate) throw syserror.EEXIST;
         // Open existing child or follow symlink.
@@ -1364,16 +1502,28 @@ dentry.prototype.openSpecialFile = async function openSpecialFile(
  */
 dentry.prototype.createAndOpenChildLocked = async function createAndOpenChildLocked(
   this: dentry, ctx: Context, rp: vfs.ResolvingPath, opts: vfs.OpenOptions, ds: dentrySlice,
+  cloning: Promise<p9file> | null = null,
 ): Promise<vfs.FileDescription> {
-  this.checkPermissions(rp.credentials(), vfs.MayWrite);
-  if (this.isDeleted()) throw syserror.ENOENT;
+  try {
+    this.checkPermissions(rp.credentials(), vfs.MayWrite);
+    if (this.isDeleted()) throw syserror.ENOENT;
+  } catch (err) {
+    if (cloning !== null) clunkClone(ctx, cloning);
+    throw err;
+  }
   const mnt = rp.mount();
-  mnt.checkBeginWrite();
+  try {
+    mnt.checkBeginWrite();
+  } catch (err) {
+    if (cloning !== null) clunkClone(ctx, cloning);
+    throw err;
+  }
   try {
     // 9P2000.L's lcreate takes a fid representing the parent directory, and
     // converts it into an open fid representing the created file, so we
-    // need to duplicate the directory fid first.
-    const [, dirfile] = await this.file.walk(ctx, []);
+    // need to duplicate the directory fid first (openAt may have started it
+    // already: speculativeClone).
+    const dirfile = await (cloning ?? this.file.walk(ctx, []).then(([, f]) => f));
     const creds = rp.credentials();
     const name = rp.component();
     // We only want the access mode for creating the file.
