@@ -70,6 +70,13 @@ const log = logger('gvisor:gofer');
 /** Name is the default filesystem name. */
 export const Name = '9p';
 
+/**
+ * assignedInoFloor: QID paths from here up are not used as inode numbers
+ * (filesystem.inoFromQIDPath); numbers assigned count down from 2^53 and
+ * are assumed never to reach it (2^52 assignments).
+ */
+const assignedInoFloor = 2n ** 52n;
+
 /** InteropMode controls the client's interaction with other remote filesystem users. */
 export enum InteropMode {
   /**
@@ -521,12 +528,16 @@ export class filesystem {
 
   /**
    * inoByQIDPath maps previously-observed QID.Paths to inode numbers
-   * assigned to those paths.
+   * assigned to those paths (only QID paths that are not inode numbers
+   * themselves: see inoFromQIDPath).
    */
   readonly inoByQIDPath = new Map<bigint, number>();
 
-  /** lastIno is the last inode number assigned to a file. */
-  lastIno = 0;
+  /**
+   * lastIno is the last inode number assigned to a file. Differs from
+   * gVisor: assigned numbers count down from 2^53 (see inoFromQIDPath).
+   */
+  lastIno = 2 ** 53;
 
   /**
    * inodeByQIDPath maps the QID path of every non-directory file known to
@@ -632,8 +643,23 @@ export class filesystem {
     return d;
   }
 
-  /** inoFromQIDPath returns the inode number of the file with QID path qidPath. */
+  /**
+   * inoFromQIDPath returns the inode number of the file with QID path qidPath.
+   *
+   * Differs from gVisor at dbe41765, which numbers every file in the order
+   * it first sees it and remembers the number in inoByQIDPath forever (its
+   * numbers must survive checkpoint/restore, where QIDs may change): that
+   * map grows by one entry per file ever seen, about 6 MiB per 100,000
+   * files, so memory is not flat while walking a large tree. Save/restore is
+   * out of scope here, so a QID path that is a positive safe integer is the
+   * inode number itself: stable for as long as the server keeps the QID, and
+   * for fsgofer's first host device and for diod it is the host's st_ino.
+   * Other QID paths (fsgofer's further devices, dev << 56) are mapped as
+   * gVisor does, to numbers counted down from 2^53 (nextIno), far above any
+   * inode number a real Linux filesystem hands out.
+   */
   inoFromQIDPath(qidPath: bigint): number {
+    if (qidPath > 0n && qidPath < assignedInoFloor) return Number(qidPath);
     const ino = this.inoByQIDPath.get(qidPath);
     if (ino !== undefined) return ino;
     const n = this.nextIno();
@@ -641,8 +667,9 @@ export class filesystem {
     return n;
   }
 
+  /** nextIno assigns an inode number (a synthetic file, or inoFromQIDPath). */
   nextIno(): number {
-    return ++this.lastIno;
+    return --this.lastIno;
   }
 
   /** cachedDentriesLen is the number of dentries in cachedDentries. */
