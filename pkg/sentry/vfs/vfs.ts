@@ -47,6 +47,7 @@ import type { FilesystemType, RegisterFilesystemTypeOptions, registeredFilesyste
 import { PathEvent } from './inotify';
 import * as mountFuncs from './mount';
 import { mountTable, type Mount, type MountNamespace, type umountRecursiveOptions } from './mount';
+import { openOPathFD } from './opath';
 import type {
   BoundEndpoint, BoundEndpointOptions, GetDentryOptions, GetXattrOptions, MkdirOptions, MknodOptions, MountOptions,
   OpenOptions, RenameOptions, SetStatOptions, SetXattrOptions, StatOptions, UmountOptions,
@@ -330,6 +331,9 @@ export class VirtualFilesystem {
     opts = { ...opts, flags: flags >>> 0, mode: (opts.mode ?? 0) & (0o777 | S_ISUID | S_ISGID | S_ISVTX) };
 
     if ((flags & O_NOFOLLOW) !== 0) pop = { ...pop, followFinalSymlink: false };
+    // From a later gVisor (opath.ts): O_PATH is handled here, once, for
+    // every FilesystemImpl.
+    if ((flags & O_PATH) !== 0) return openOPathFD(this, ctx, creds, pop, opts.flags);
     const rp = getResolvingPath(this, creds, pop);
     if ((flags & O_DIRECTORY) !== 0) {
       rp._mustBeDir = true;
@@ -366,10 +370,10 @@ export class VirtualFilesystem {
         throw syserror.EACCES;
       }
     }
-    // Differs from gVisor, which notifies every open: Linux's do_open()
-    // skips fsnotify_open() for an O_PATH file (FMODE_PATH), and closing one
-    // sends no IN_CLOSE_* either (kernel.FDTable drops it silently).
-    if ((flags & O_PATH) === 0) fd.dentry().inotifyWithParent(ctx, IN_OPEN, 0, PathEvent);
+    // An O_PATH open returned above without IN_OPEN: Linux's do_open()
+    // skips fsnotify_open() for FMODE_PATH, and closing one sends no
+    // IN_CLOSE_* either (kernel.FDTable drops it silently).
+    fd.dentry().inotifyWithParent(ctx, IN_OPEN, 0, PathEvent);
     return fd;
   }
 

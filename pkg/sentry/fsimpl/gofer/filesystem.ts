@@ -41,7 +41,7 @@ import * as vfs from '../../vfs';
 import { logger } from '../../../context';
 import { directoryFD } from './directory';
 import {
-  dentry, filesystem, InteropMode, maxFilenameLen, newStatxLike, opathFD, statfsFromP9, dentryAttrMask,
+  dentry, filesystem, InteropMode, maxFilenameLen, newStatxLike, statfsFromP9, dentryAttrMask,
 } from './gofer';
 import { handle, openHandle, trackClunk } from './handle';
 import { sleepBetweenNamedPipeOpenChecks } from './host_named_pipe';
@@ -1343,15 +1343,6 @@ filesystem.prototype.openAt = async function openAt(
 dentry.prototype.open = async function open(
   this: dentry, ctx: Context, rp: vfs.ResolvingPath, opts: vfs.OpenOptions,
 ): Promise<vfs.FileDescription> {
-  if ((opts.flags & linux.O_PATH) !== 0) {
-    // Differs from gVisor at dbe41765 (no O_PATH): Linux's do_o_path opens
-    // any file type, a symlink included (O_NOFOLLOW), without a permission
-    // check on the file and without opening it (no fid, no FIFO
-    // rendezvous).
-    const fd = new opathFD();
-    fd.vfsfd.init(fd, opts.flags, rp.mount(), this.vfsd, {});
-    return fd.vfsfd;
-  }
   const ats = vfs.accessTypesForOpenFlags(opts);
   this.checkPermissions(rp.credentials(), ats);
 

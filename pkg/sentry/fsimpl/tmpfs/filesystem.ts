@@ -25,7 +25,7 @@ import { namedPipe, newNamedPipe } from './named_pipe';
 import { newRegularFile, regularFile, regularFileFD, removePrivs } from './regular_file';
 import { newSocketFile, socketFile } from './socket_file';
 import { newSymlink, symlink } from './symlink';
-import { dentry, filesystem, maxLinks, opathFD } from './tmpfs';
+import { dentry, filesystem, maxLinks } from './tmpfs';
 
 declare module './tmpfs' {
   // The methods below, defined on filesystem.prototype.
@@ -464,14 +464,6 @@ declare module './tmpfs' {
 dentry.prototype.open = async function open(
   this: dentry, ctx: Context, rp: vfs.ResolvingPath, opts: vfs.OpenOptions, afterCreate: boolean,
 ): Promise<vfs.FileDescription> {
-  if ((opts.flags & linux.O_PATH) !== 0) {
-    // Differs from gVisor at dbe41765 (no O_PATH): Linux's do_o_path opens
-    // any file type without a permission check on the file and without
-    // opening it (no FIFO rendezvous, no device).
-    const fd = new opathFD();
-    fd.vfsfd.init(fd, opts.flags, rp.mount(), this.vfsd, {});
-    return fd.vfsfd;
-  }
   const ats = vfs.accessTypesForOpenFlags(opts);
   const impl = this.inode.impl;
   // Linux's may_open checks the file type before the permission bits

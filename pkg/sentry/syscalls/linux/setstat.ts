@@ -12,7 +12,7 @@
 // send SIGXFSZ, only EFBIG is returned.
 
 import {
-  AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, S_ISGID, S_ISUID, S_ISVTX, UTIME_NOW, UTIME_OMIT,
+  AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_PATH, S_ISGID, S_ISUID, S_ISVTX, UTIME_NOW, UTIME_OMIT,
 } from '../../../abi/linux/file';
 import { IN_MODIFY } from '../../../abi/linux/inotify';
 import { newStatx, STATX_ATIME, STATX_GID, STATX_MODE, STATX_MTIME, STATX_SIZE, STATX_UID } from '../../../abi/linux/stat';
@@ -25,7 +25,7 @@ import { PathEvent } from '../../vfs/inotify';
 import type { SetStatOptions } from '../../vfs/options';
 import type { VirtualDentry } from '../../vfs/vfs';
 import {
-  allowEmptyPath, copyInPath, disallowEmptyPath, emptyPath, followFinalSymlink, type PathArg,
+  copyInPath, disallowEmptyPath, followFinalSymlink, type PathArg,
   type shouldAllowEmptyPath, type shouldFollowFinalSymlink,
 } from './path';
 import { readI64, userBuffer } from './usermem';
@@ -196,16 +196,34 @@ export async function utimes(t: Task, pathAddr: PathArg, timesAddr: Uint8Array |
 
 /** futimesat implements Linux syscall futimesat(2). */
 export async function futimesat(t: Task, dirfd: number, pathAddr: PathArg | null, timesAddr: Uint8Array | null): Promise<number> {
-  let path = emptyPath;
-  let allowEmpty = allowEmptyPath;
-  if (dirfd === AT_FDCWD || pathAddr !== null) {
-    path = copyInPath(pathAddr);
-    allowEmpty = disallowEmptyPath;
-  }
   const opts = setStatOptions();
   populateSetStatOptionsForUtimes(timesAddr, opts);
-  await setstatat(t, dirfd, path, allowEmpty, followFinalSymlink, opts);
+  await utimesImpl(t, dirfd, pathAddr, disallowEmptyPath, followFinalSymlink, opts);
   return 0;
+}
+
+/**
+ * utimesImpl is the common tail of futimesat and utimensat (later gVisor's
+ * utimes, renamed here beside the utimes syscall; it separates the NULL-pathname case from setstatat so that an
+ * O_PATH fd is EBADF there and usable as a dirfd with AT_EMPTY_PATH): "If
+ * filename is NULL and dfd refers to an open file, then operate on the
+ * file. Otherwise look up filename, possibly using dfd as a starting point."
+ * - fs/utimes.c:do_utimes()
+ */
+async function utimesImpl(
+  t: Task, dirfd: number, pathAddr: PathArg | null, allowEmpty: shouldAllowEmptyPath, follow: shouldFollowFinalSymlink,
+  opts: SetStatOptions,
+): Promise<void> {
+  if (dirfd !== AT_FDCWD && pathAddr === null) {
+    const file = t.getFileVFS2(dirfd);
+    if (file === null) throw syserror.EBADF;
+    try {
+      return await file.setStat(t, opts);
+    } finally {
+      file.decRef(t);
+    }
+  }
+  await setstatat(t, dirfd, copyInPath(pathAddr), allowEmpty, follow, opts);
 }
 
 function populateSetStatOptionsForUtimes(timesAddr: Uint8Array | null, opts: SetStatOptions): void {
@@ -236,13 +254,7 @@ export async function utimensat(
   if (opts.stat.mask === 0) return 0;
   if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0) throw syserror.EINVAL;
 
-  let path = emptyPath;
-  let allowEmpty = allowEmptyPath;
-  if (dirfd === AT_FDCWD || pathAddr !== null) {
-    path = copyInPath(pathAddr);
-    allowEmpty = (flags & AT_EMPTY_PATH) !== 0;
-  }
-  await setstatat(t, dirfd, path, allowEmpty, (flags & AT_SYMLINK_NOFOLLOW) === 0, opts);
+  await utimesImpl(t, dirfd, pathAddr, (flags & AT_EMPTY_PATH) !== 0, (flags & AT_SYMLINK_NOFOLLOW) === 0, opts);
   return 0;
 }
 
@@ -291,7 +303,11 @@ export async function setstatat(
       } else {
         const dirfile = t.getFileVFS2(dirfd);
         if (dirfile === null) throw syserror.EBADF;
-        if (!path.hasComponents()) {
+        if (!path.hasComponents() && (dirfile.statusFlags() & O_PATH) === 0) {
+          // For an empty path, use FileDescription.setStat() instead of
+          // VirtualFilesystem.setStatAt(), since the former may be able to
+          // use opened file state. Skipped for O_PATH fds, whose setStat is
+          // always EBADF (as later gVisor, with opath.ts).
           try {
             return await dirfile.setStat(t, opts);
           } finally {
