@@ -725,11 +725,7 @@ let dirNo = 0;
  * loudly when it occurs, and one that stops occurring fails the test, so
  * that the list stays true.
  */
-const known: Record<string, string> = {
-  'tmpfs|O_PATH fds of removed files: fstat shows nlink 0, linkat(AT_EMPTY_PATH) is ENOENT, fchdir into a removed directory works|["open","x","d","x",65]':
-    'tmpfs openAt creates a file in a removed directory (gVisor at dbe41765 has the IsDead check in doCreateAt only); ' +
-    'Linux\'s lookup_open/may_create: ENOENT. Not O_PATH: the same through any dirfd or cwd.',
-};
+const known: Record<string, string> = {};
 
 for (const backend of backendNames) {
   for (const c of cases) {

@@ -391,6 +391,10 @@ filesystem.prototype.openAt = async function openAt(
       if (rp.mustBeDir()) throw syserror.EISDIR;
       const name = rp.component();
       if (name === '.' || name === '..') throw syserror.EISDIR;
+      // Linux's lookup_open: nothing is created in a removed directory
+      // (IS_DEADDIR), before the name is looked at. gVisor at dbe41765
+      // checks this in doCreateAt only.
+      if (parentDir.dentry.vfsd.isDead()) throw syserror.ENOENT;
       if (nameTooLong(name)) throw syserror.ENAMETOOLONG;
       // Determine whether or not we need to create a file.
       const child = parentDir.childMap.get(name);

@@ -18,5 +18,5 @@ export function newSymlink(fs: filesystem, kuid: KUID, kgid: KGID, mode: number,
   return new symlink(fs, kuid, kgid, mode, target).inode;
 }
 
-// O_PATH is unimplemented, so there's no way to get a FileDescription
-// representing a symlink yet.
+// An O_PATH open of a symlink is the VFS's opathFD (vfs/opath.ts), so there
+// is no FileDescription implementation for symlinks here.
