@@ -71,6 +71,36 @@ const log = logger('gvisor:gofer');
 export const Name = '9p';
 
 /**
+ * lazyClunks batches the clunks of destroyed dentries' fids. Differs from
+ * gVisor, whose clunk is a synchronous call: a scan that evicts one cached
+ * dentry per lookup (stat over a listing larger than the dentry cache)
+ * would otherwise send each Tclunk in a socket write of its own; they go
+ * out together once the event loop turns (setImmediate), or at once when
+ * lazyClunkBatch are waiting. Open handles' fids are not delayed (closing
+ * one may release host locks or a FIFO end).
+ */
+let lazyClunks: { files: p9file[]; resolve: (p: Promise<void>) => void } | null = null;
+const lazyClunkBatch = 128;
+
+function clunkLater(f: p9file): void {
+  if (lazyClunks === null) {
+    let resolve!: (p: Promise<void>) => void;
+    trackClunk(new Promise<void>((r) => { resolve = r; }));
+    lazyClunks = { files: [], resolve };
+    setImmediate(flushLazyClunks);
+  }
+  lazyClunks.files.push(f);
+  if (lazyClunks.files.length >= lazyClunkBatch) flushLazyClunks();
+}
+
+function flushLazyClunks(): void {
+  const b = lazyClunks;
+  if (b === null) return;
+  lazyClunks = null;
+  b.resolve(Promise.all(b.files.map((f) => f.close().catch(() => undefined))).then(() => undefined));
+}
+
+/**
  * assignedInoFloor: QID paths from here up are not used as inode numbers
  * (filesystem.inoFromQIDPath); numbers assigned count down from 2^53 and
  * are assumed never to reach it (2^52 assignments).
@@ -1636,7 +1666,7 @@ export class dentry implements vfs.DentryImpl {
     this.mmapFD = -1;
 
     if (!this.file.isNil()) {
-      trackClunk(this.file.close(ctx));
+      clunkLater(this.file);
       this.file = p9file.nil;
       this.fs.remoteDentries--;
     }
