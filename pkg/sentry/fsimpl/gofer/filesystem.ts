@@ -1646,6 +1646,11 @@ filesystem.prototype.renameAt = async function renameAt(
           if (isDir && oldParent !== newParent) renamed.checkPermissions(creds, vfs.MayWrite);
 
           if (oldParent === newParent && oldName === newName) return;
+          // The server cannot see a replaced directory's synthetic
+          // children, so it would let the rename empty it; rmdir checks them
+          // the same way (unlinkChildLocked). Missing in gVisor at dbe41765.
+          // Linux's ENOTEMPTY comes from the filesystem, after may_delete.
+          if (replaced !== null && replaced.isDir() && replaced.syntheticChildren !== 0) throw syserror.ENOTEMPTY;
           const [mntns, mntnsRef] = mountNamespaceOf(ctx, rp);
           try {
             await vfsObj.prepareRenameDentry(mntns, renamed.vfsd, replacedVFSD);

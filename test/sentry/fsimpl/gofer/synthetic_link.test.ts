@@ -303,6 +303,26 @@ const cases: Record<string, { fifoSynthetic?: boolean; run: Case }> = {
       await r.step(['.'], 'unlinkat', AT_FDCWD, r.p('d'), 0x200 /* AT_REMOVEDIR */);
     },
   },
+
+  // A directory whose only entries are synthetic is not empty: rmdir and a
+  // rename of another directory over it are ENOTEMPTY (the server, which
+  // does not see them, would allow both).
+  'synthetic-only-dir': {
+    run: async (r) => {
+      await r.step(['.'], 'mkdirat', AT_FDCWD, r.p('a'), 0o755);
+      await r.step(['.'], 'mkdirat', AT_FDCWD, r.p('b'), 0o755);
+      await r.step(['b'], 'mknodat', AT_FDCWD, ...r.mknod('b/c', S_IFCHR | 0o644, makedev(1, 2)));
+      await r.step(['.', 'a', 'b'], 'renameat', AT_FDCWD, r.p('a'), AT_FDCWD, r.p('b'));
+      await r.step(['.', 'b'], 'unlinkat', AT_FDCWD, r.p('b'), 0x200 /* AT_REMOVEDIR */);
+      await r.step(['b'], 'linkat', AT_FDCWD, r.p('b/c'), AT_FDCWD, r.p('b/s'), 0);
+      await r.step(['b'], 'unlinkat', AT_FDCWD, r.p('b/c'), 0);
+      await r.step(['.', 'a', 'b'], 'renameat', AT_FDCWD, r.p('a'), AT_FDCWD, r.p('b'));
+      await r.step(['b'], 'unlinkat', AT_FDCWD, r.p('b/s'), 0);
+      await r.step(['.', 'a', 'b'], 'renameat', AT_FDCWD, r.p('a'), AT_FDCWD, r.p('b'));
+      await r.stat('a');
+      await r.stat('b');
+    },
+  },
 };
 
 async function runHost(t: ExecutionContext, c: Case): Promise<string[]> {
