@@ -33,7 +33,7 @@ import { IN_CREATE, IN_DELETE, IN_ISDIR, IN_ATTRIB } from '../../../abi/linux/in
 import type { Statfs, Statx } from '../../../abi/linux/stat';
 import type { Context } from '../../../context';
 import type { Builder } from '../../../fspath';
-import { fileModeFileType, OpenFlagsModeMask } from '../../../p9/p9';
+import { fileModeFileType, OpenFlagsModeMask, SetAttr, SetAttrMask } from '../../../p9/p9';
 import * as syserror from '../../../syserror/syserror';
 import type { Credentials, KGID } from '../../kernel/auth';
 import { DefaultPipeSize, VFSPipe } from '../../kernel/pipe';
@@ -1009,8 +1009,12 @@ async function unlinkChildLocked(
       if (child.isSynthetic()) {
         parent.syntheticChildren--;
         child.decRefNoCaching();
-      } else if (!dir && child.cachedMetadataAuthoritative()) {
-        // Our addition (gVisor issue #6739): the file's other names see it.
+        parent.dirents = null;
+      }
+      if (!dir && child.cachedMetadataAuthoritative()) {
+        // Our addition (gVisor issue #6739): the file's other names see it
+        // (a synthetic file's other links share its inode too); Linux's
+        // unlink drops the link count and sets the file's ctime.
         child.decLinks();
         child.touchCtime();
       } else if (dir && child.cachedMetadataAuthoritative()) {
@@ -1025,6 +1029,9 @@ async function unlinkChildLocked(
       parent.dirents = null;
       parent.touchCMtime();
       if (dir) parent.decLinks();
+    } else if (child !== null && child.isSynthetic()) {
+      // The server saw no unlink: see touchRemoteDirForSyntheticChild.
+      await touchRemoteDirForSyntheticChild(ctx, parent);
     }
   } finally {
     if (childDirLocked !== null) childDirLocked.dirMu.unlock();
@@ -1098,39 +1105,104 @@ filesystem.prototype.getParentDentryAt = async function getParentDentryAt(
 filesystem.prototype.linkAt = function linkAt(
   this: filesystem, ctx: Context, rp: vfs.ResolvingPath, vd: vfs.VirtualDentry,
 ): Promise<void> {
-  return this.doCreateAt(ctx, rp, false /* dir */, async (parent, childName) => {
+  // checkLink is the seed's checks, in its order, for both kinds of parent.
+  const checkLink = (): dentry => {
     if (rp.mount() !== vd.mount()) throw syserror.EXDEV;
     const d = vd.dentry().impl as dentry;
     if (d.isDir()) throw syserror.EPERM;
-    const gid = d.gid;
-    const uid = d.uid;
-    const mode = d.mode;
     // An unknown link count (a server that sends none) reads as 1, as in
     // Linux's v9fs; gVisor refuses it as if it were 0.
     if (d.inode.nlinkKnown && d.nlink === 0) throw syserror.ENOENT;
     if (d.nlink === 0xffffffff) throw syserror.EMLINK;
-    if (d.isSynthetic()) throw syserror.EPERM; // no fid to link (gVisor dereferences a nil file)
-    await parent.file.link(ctx, d.file, childName);
-
-    // Success!
+    return d;
+  };
+  // linkedLocked is the part after success common to both kinds of file.
+  const linkedLocked = (d: dentry): void => {
     d.incLinks();
-    // The file has several names now: later lookups of them share d's inode.
-    if (!this.inodeByQIDPath.has(d.qidPath)) {
-      d.inode.qidPath = d.qidPath;
-      this.inodeByQIDPath.set(d.qidPath, d.inode);
-    }
     if (d.cachedMetadataAuthoritative()) {
       // Linux's v9fs refreshes the inode; its ctime changes on link(2).
       d.touchCtime();
       d.inode.notify(ctx, '', IN_ATTRIB, 0, vfs.InodeEvent, false /* unlinked */);
     }
-  }, null, () => {
+  };
+  return this.doCreateAt(ctx, rp, false /* dir */, async (parent, childName) => {
+    const d = checkLink();
+    if (d.isSynthetic()) {
+      // Differs from gVisor (which dereferences the synthetic dentry's nil
+      // file): Linux links sockets, devices and FIFOs like any file, so the
+      // new name is a second synthetic dentry sharing d's inode. doCreateAt's
+      // getChildLocked, under parent.dirMu, just found no file at childName
+      // on the server.
+      linkSyntheticLocked(parent, d, childName);
+      linkedLocked(d);
+      await touchRemoteDirForSyntheticChild(ctx, parent);
+      return;
+    }
+    await parent.file.link(ctx, d.file, childName);
+
+    // Success!
+    // The file has several names now: later lookups of them share d's inode.
+    if (!this.inodeByQIDPath.has(d.qidPath)) {
+      d.inode.qidPath = d.qidPath;
+      this.inodeByQIDPath.set(d.qidPath, d.inode);
+    }
+    linkedLocked(d);
+  }, (parent, childName) => {
+    const d = checkLink();
+    // A remote file cannot get a name the server does not see (gVisor
+    // passes no createInSyntheticDir: EPERM); a synthetic one can.
+    if (!d.isSynthetic()) throw syserror.EPERM;
+    linkSyntheticLocked(parent, d, childName);
+    linkedLocked(d);
+  }, () => {
     // gVisor at dbe41765 checks vfs.MayLink inside the callback, after the
     // parent's write permission; Linux checks may_linkat (EPERM) first.
     const d = vd.dentry().impl as dentry;
     vfs.mayLink(rp.credentials(), d.mode, d.uid, d.gid);
   });
 };
+
+/**
+ * linkSyntheticLocked adds name in parent as another hard link of the
+ * synthetic file d: a synthetic dentry sharing d's inode (mode, owner,
+ * times, link count, device, pipe, endpoint), as remote hard links share
+ * theirs (see gofer.ts); a synthetic file has no QID path to key it by, so
+ * the dentries hold the inode themselves. Not in gVisor.
+ *
+ * Preconditions:
+ * * parent.dirMu must be locked.
+ * * d.isSynthetic() && !d.isDir().
+ * * parent has no child named name.
+ */
+function linkSyntheticLocked(parent: dentry, d: dentry, name: string): void {
+  const child = new dentry(parent.fs, d.inode, p9file.nil, -1n);
+  child.refs = 1; // held by parent, as createSyntheticChildLocked's
+  parent.cacheNewChildLocked(child, name);
+  parent.syntheticChildren++;
+  parent.dirents = null;
+}
+
+/**
+ * touchRemoteDirForSyntheticChild gives parent, a remote directory, the
+ * mtime/ctime update Linux makes when an entry is added to or removed from
+ * it, for a change the server never sees: a synthetic child created,
+ * linked, removed or renamed. Outside InteropModeShared the sentry's own
+ * metadata is authoritative and its callers touch it with the client clock,
+ * as gVisor does (dentry.touchCMtime). In InteropModeShared the server owns
+ * timestamps and revalidation re-reads them, so a client-side touch would
+ * be lost (gVisor at dbe41765 loses it); instead the server is asked to set
+ * mtime to its own "now" (Tsetattr of MTime without MTimeNotSystemTime:
+ * utimensat(UTIME_NOW) on the host, which sets ctime too). A failure is
+ * logged, not returned: the entry has already changed.
+ */
+async function touchRemoteDirForSyntheticChild(ctx: Context, parent: dentry): Promise<void> {
+  if (parent.isSynthetic() || parent.cachedMetadataAuthoritative()) return;
+  try {
+    await parent.file.setAttr(ctx, SetAttrMask.with({ mTime: true }), new SetAttr(0, 0, 0, 0, 0, 0, 0, 0));
+  } catch (err) {
+    log.debugf('gofer: touching the times of a synthetic file\'s parent failed: %s', String(err));
+  }
+}
 
 /** mkdirAt implements vfs.FilesystemImpl.mkdirAt. */
 filesystem.prototype.mkdirAt = function mkdirAt(
@@ -1213,7 +1285,7 @@ filesystem.prototype.mknodAt = function mknodAt(
           kgid,
           endpoint: opts.endpoint ?? null,
         });
-        return;
+        break;
       case linux.S_IFIFO:
         parent.createSyntheticChildLocked({
           name,
@@ -1222,7 +1294,7 @@ filesystem.prototype.mknodAt = function mknodAt(
           kgid,
           pipe: new VFSPipe(true /* isNamed */, DefaultPipeSize),
         });
-        return;
+        break;
       case linux.S_IFCHR:
       case linux.S_IFBLK:
         // Linux's vfs_mknod: a device needs CAP_MKNOD, but for a whiteout
@@ -1239,10 +1311,12 @@ filesystem.prototype.mknodAt = function mknodAt(
           devMajor: opts.devMajor ?? 0,
           devMinor: opts.devMinor ?? 0,
         });
-        return;
+        break;
+      default:
+        // Retain error from gofer if synthetic file cannot be created internally.
+        throw syserror.EPERM;
     }
-    // Retain error from gofer if synthetic file cannot be created internally.
-    throw syserror.EPERM;
+    await touchRemoteDirForSyntheticChild(ctx, parent);
   }, null);
 };
 
@@ -1687,6 +1761,8 @@ filesystem.prototype.renameAt = async function renameAt(
             // drops the old name from its cache (our addition, following
             // Linux).
             if (!renamed.isSynthetic() && !replaced.isSynthetic() && replaced.qidPath === renamed.qidPath) return;
+            // Two links of one synthetic file share their inode.
+            if (replaced.inode === renamed.inode) return;
           }
 
           // may_delete(old_dir, old_dentry).
@@ -1711,6 +1787,11 @@ filesystem.prototype.renameAt = async function renameAt(
           if (isDir && oldParent !== newParent) renamed.checkPermissions(creds, vfs.MayWrite);
 
           if (oldParent === newParent && oldName === newName) return;
+          // The server cannot see a replaced directory's synthetic
+          // children, so it would let the rename empty it; rmdir checks them
+          // the same way (unlinkChildLocked). Missing in gVisor at dbe41765.
+          // Linux's ENOTEMPTY comes from the filesystem, after may_delete.
+          if (replaced !== null && replaced.isDir() && replaced.syntheticChildren !== 0) throw syserror.ENOTEMPTY;
           const [mntns, mntnsRef] = mountNamespaceOf(ctx, rp);
           try {
             await vfsObj.prepareRenameDentry(mntns, renamed.vfsd, replacedVFSD);
@@ -1745,11 +1826,19 @@ filesystem.prototype.renameAt = async function renameAt(
             if (replaced.isSynthetic()) {
               newParent.syntheticChildren--;
               replaced.decRefNoCaching();
-            } else if (replaced.cachedMetadataAuthoritative()) {
+            }
+            if (replaced.cachedMetadataAuthoritative()) {
               // Our addition (gVisor issue #6739), as in unlink; a replaced
               // directory's count drops to 0 (v9fs_vfs_rename: clear_nlink).
-              if (replaced.isDir()) replaced.clearLinks();
-              else replaced.decLinks();
+              // A replaced synthetic file's other links share its inode.
+              // Linux sets the replaced file's ctime (ext4_rename,
+              // shmem_rename2).
+              if (replaced.isDir()) {
+                replaced.clearLinks();
+              } else {
+                replaced.decLinks();
+                replaced.touchCtime();
+              }
             }
             appendDentry(ds, replaced);
           }
@@ -1786,6 +1875,12 @@ filesystem.prototype.renameAt = async function renameAt(
               // directory.
               newParent.incLinks();
             }
+          }
+          if (renamed.isSynthetic()) {
+            // The server saw no rename (at most an unlink in newParent):
+            // see touchRemoteDirForSyntheticChild.
+            await touchRemoteDirForSyntheticChild(ctx, oldParent);
+            if (newParent !== oldParent) await touchRemoteDirForSyntheticChild(ctx, newParent);
           }
           vfs.inotifyRename(ctx, renamed.inode.watchesOrNull(), oldParent.inode.watchesOrNull(), newParent.inode.watchesOrNull(), oldName, newName, renamed.isDir());
         } finally {

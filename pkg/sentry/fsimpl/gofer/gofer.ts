@@ -38,7 +38,9 @@
 //     both (tests' leak checks).
 //   - Hard links share one inode (metadata, inotify watches, file locks)
 //     keyed by QID path (gVisor issue #6739; gVisor gives each name its own
-//     copy). Directories are never shared.
+//     copy). Directories are never shared. A synthetic file (socket, device,
+//     FIFO the server would not make) can be hard-linked too: each link is a
+//     synthetic dentry holding the same inode (gVisor: EPERM or a crash).
 //   - The connection is trans=fd (rfdno=wfdno, as gVisor) or, our addition,
 //     a "unix:PATH" / "tcp:HOST:PORT" address given as the mount source or
 //     as server=ADDRESS.
@@ -846,6 +848,14 @@ export class inode {
   rdevMinor = 0;
 
   /**
+   * endpoint and pipe are a synthetic socket's bound endpoint and a
+   * synthetic named pipe's pipe (gVisor's dentry.endpoint and dentry.pipe;
+   * here in the inode, shared by the file's hard links: see dentry).
+   */
+  endpoint: vfs.BoundEndpoint | null = null;
+  pipe: VFSPipe | null = null;
+
+  /**
    * If this inode does not represent a synthetic file, its dentries are not
    * deleted, and atimeDirty/mtimeDirty are set, atime/mtime may have
    * diverged from the remote file's timestamps.
@@ -1069,7 +1079,9 @@ export class dentry implements vfs.DentryImpl {
    *
    * If file.isNil(), this dentry represents a synthetic file, i.e. a file
    * that does not exist on the remote filesystem. As of this writing, the
-   * only files that can be synthetic are sockets, pipes, and directories.
+   * only files that can be synthetic are sockets, pipes, and directories
+   * (here also character and block devices; several synthetic dentries
+   * share one inode when the file has hard links).
    * (It is reset to nil when the dentry is destroyed.)
    */
   file: p9file;
@@ -1156,15 +1168,20 @@ export class dentry implements vfs.DentryImpl {
 
   /**
    * If this dentry represents a synthetic socket file, endpoint is the
-   * transport endpoint bound to this file.
+   * transport endpoint bound to this file. It lives in the inode, so that
+   * every hard link of a synthetic socket reaches the same endpoint (as a
+   * Unix socket is found by its inode on Linux).
    */
-  endpoint: vfs.BoundEndpoint | null = null;
+  get endpoint(): vfs.BoundEndpoint | null { return this.inode.endpoint; }
+  set endpoint(ep: vfs.BoundEndpoint | null) { this.inode.endpoint = ep; }
 
   /**
    * If this dentry represents a synthetic named pipe, pipe is the pipe
-   * endpoint bound to this file.
+   * endpoint bound to this file (in the inode: every hard link of a
+   * synthetic FIFO opens the same pipe, as fifo_open's inode->i_pipe).
    */
-  pipe: VFSPipe | null = null;
+  get pipe(): VFSPipe | null { return this.inode.pipe; }
+  set pipe(p: VFSPipe | null) { this.inode.pipe = p; }
 
   constructor(fs: filesystem, ino: inode, file: p9file, qidPath: bigint) {
     this.fs = fs;
