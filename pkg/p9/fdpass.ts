@@ -187,31 +187,41 @@ const cmsgLen = 20;
 const blockSize = 104;
 
 // msgBlock is a msghdr in native memory, reused for every call of one
-// channel (calls are synchronous and never re-enter).
+// channel (calls are synchronous and never re-enter). b is a Buffer over
+// that memory (koffi.view): fields are read and written with Buffer
+// methods, which cost far less than a koffi.encode/decode each.
 class msgBlock {
   readonly mem: unknown;
-  private readonly addr: bigint;
+  readonly b: Buffer;
 
   constructor() {
     this.mem = koffi.alloc('uint8_t', blockSize);
-    this.addr = BigInt(num(koffi.address(this.mem)));
+    const addr = BigInt(num(koffi.address(this.mem)));
+    this.b = Buffer.from(koffi.view(this.mem, blockSize));
+    const b = this.b;
+    b.fill(0);
+    b.writeBigUInt64LE(addr + BigInt(offIov), 16); // msg_iov
+    b.writeBigUInt64LE(1n, 24); // msg_iovlen
+    b.writeBigUInt64LE(addr + BigInt(offData), offIov); // iov_base
+    b.writeBigUInt64LE(BigInt(recordLength), offIov + 8); // iov_len
+    this.controlAddr = addr + BigInt(offCmsg);
   }
 
-  // reset points the msghdr at the iovec (recordLength bytes of data) and,
-  // if control, at the control buffer.
+  private readonly controlAddr: bigint;
+
+  // reset clears the record and, if control, points the msghdr at a zeroed
+  // control buffer (else at none).
   reset(control: boolean): void {
-    const m = this.mem;
-    koffi.encode(m, 0, 'uint64_t', 0n); // msg_name
-    koffi.encode(m, 8, 'uint64_t', 0n); // msg_namelen (+ padding)
-    koffi.encode(m, 16, 'uint64_t', this.addr + BigInt(offIov)); // msg_iov
-    koffi.encode(m, 24, 'uint64_t', 1n); // msg_iovlen
-    koffi.encode(m, 32, 'uint64_t', control ? this.addr + BigInt(offCmsg) : 0n); // msg_control
-    koffi.encode(m, 40, 'uint64_t', control ? BigInt(cmsgSpace) : 0n); // msg_controllen
-    koffi.encode(m, 48, 'uint64_t', 0n); // msg_flags (+ padding)
-    koffi.encode(m, offIov, 'uint64_t', this.addr + BigInt(offData)); // iov_base
-    koffi.encode(m, offIov + 8, 'uint64_t', BigInt(recordLength)); // iov_len
-    koffi.encode(m, offData, 'uint64_t', 0n);
-    for (let i = 0; i < cmsgSpace; i += 8) koffi.encode(m, offCmsg + i, 'uint64_t', 0n);
+    const b = this.b;
+    if (control) {
+      b.writeBigUInt64LE(this.controlAddr, 32); // msg_control
+      b.writeBigUInt64LE(BigInt(cmsgSpace), 40); // msg_controllen
+      b.fill(0, offCmsg, offCmsg + cmsgSpace);
+    } else {
+      b.fill(0, 32, 48);
+    }
+    b.fill(0, 48, 56); // msg_flags
+    b.fill(0, offData, offData + 8);
   }
 
   free(): void {
@@ -273,24 +283,21 @@ export class clientFDChannel {
    */
   recvRecord(tag: Tag): number {
     if (this.fd < 0) throw syserror.EIO;
-    const b = this.block;
-    const m = b.mem;
-    b.reset(true);
-    const n = num(c.recvmsg(this.fd, m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
+    const blk = this.block;
+    blk.reset(true);
+    const n = num(c.recvmsg(this.fd, blk.mem, MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
     // EAGAIN (no record), or any other failure: a protocol error.
     if (n < 0) throw syserror.EIO;
     // Any fd that came with the record is ours now, whatever the record says.
+    const b = blk.b;
     let fd = -1;
-    const controllen = num(koffi.decode(m, 40, 'uint64_t'));
-    if (controllen >= cmsgLen &&
-        num(koffi.decode(m, offCmsg, 'uint64_t')) === cmsgLen &&
-        num(koffi.decode(m, offCmsg + 8, 'int32_t')) === SOL_SOCKET &&
-        num(koffi.decode(m, offCmsg + 12, 'int32_t')) === SCM_RIGHTS) {
-      fd = num(koffi.decode(m, offCmsg + 16, 'int32_t'));
+    if (b.readUInt32LE(40) >= cmsgLen && b.readUInt32LE(offCmsg) === cmsgLen &&
+        b.readInt32LE(offCmsg + 8) === SOL_SOCKET && b.readInt32LE(offCmsg + 12) === SCM_RIGHTS) {
+      fd = b.readInt32LE(offCmsg + 16);
     }
-    const flags = num(koffi.decode(m, 48, 'int32_t'));
-    const gotTag = num(koffi.decode(m, offData, 'uint16_t'));
-    const hasFD = num(koffi.decode(m, offData + 2, 'uint8_t'));
+    const flags = b.readInt32LE(48);
+    const gotTag = b.readUInt16LE(offData);
+    const hasFD = b[offData + 2];
     if (n !== recordLength || (flags & MSG_CTRUNC) !== 0 || gotTag !== tag || hasFD > 1 || (hasFD === 1) !== (fd >= 0)) {
       if (fd >= 0) closeQuietly(fd);
       throw syserror.EIO;
@@ -336,18 +343,18 @@ export class serverFDChannel {
   sendRecord(tag: Tag, hostFD: number): void {
     const fd = socketFD(this.conn);
     if (fd < 0) throw syserror.EPIPE;
-    const b = this.block;
-    const m = b.mem;
-    b.reset(hostFD >= 0);
-    koffi.encode(m, offData, 'uint16_t', tag);
-    koffi.encode(m, offData + 2, 'uint8_t', hostFD >= 0 ? 1 : 0);
+    const blk = this.block;
+    blk.reset(hostFD >= 0);
+    const b = blk.b;
+    b.writeUInt16LE(tag, offData);
+    b[offData + 2] = hostFD >= 0 ? 1 : 0;
     if (hostFD >= 0) {
-      koffi.encode(m, offCmsg, 'uint64_t', BigInt(cmsgLen));
-      koffi.encode(m, offCmsg + 8, 'int32_t', SOL_SOCKET);
-      koffi.encode(m, offCmsg + 12, 'int32_t', SCM_RIGHTS);
-      koffi.encode(m, offCmsg + 16, 'int32_t', hostFD);
+      b.writeUInt32LE(cmsgLen, offCmsg); // cmsg_len (size_t; high half is 0)
+      b.writeInt32LE(SOL_SOCKET, offCmsg + 8);
+      b.writeInt32LE(SCM_RIGHTS, offCmsg + 12);
+      b.writeInt32LE(hostFD, offCmsg + 16);
     }
-    const n = num(c.sendmsg(fd, m, MSG_DONTWAIT | MSG_NOSIGNAL));
+    const n = num(c.sendmsg(fd, blk.mem, MSG_DONTWAIT | MSG_NOSIGNAL));
     if (n < 0) throw errno();
     if (n !== recordLength) throw syserror.EIO;
   }
