@@ -3,8 +3,8 @@
 // and runServers, reduced to what this project needs): one attach point per
 // connection, every host access confined to --root by pkg/fsgofer.
 //
-//   gofer --root DIR --listen unix:/path.sock | tcp:127.0.0.1:PORT [--ro] [--msize N]
-//   gofer --root DIR --fd N [--ro] [--msize N]
+//   gofer --root DIR --listen unix:/path.sock | tcp:127.0.0.1:PORT [--ro] [--msize N] [--no-donate]
+//   gofer --root DIR --fd N [--ro] [--msize N] [--no-donate]
 //
 // Logs go through debug (DEBUG=gvisor:fsgofer,gvisor:p9).
 
@@ -22,8 +22,8 @@ import { Address, formatAddress, parseAddress } from '../pkg/p9/transport';
 const log = logger('gvisor:fsgofer');
 
 const usage = `usage:
-  gofer --root DIR --listen ADDRESS [--ro] [--msize N]
-  gofer --root DIR --fd N [--ro] [--msize N]
+  gofer --root DIR --listen ADDRESS [--ro] [--msize N] [--no-donate]
+  gofer --root DIR --fd N [--ro] [--msize N] [--no-donate]
 
 Serve the host directory DIR over 9P2000.L. A client can reach nothing
 outside DIR: every access is relative to an open directory and never
@@ -41,6 +41,10 @@ options:
   --ro               read-only: every mutation fails with EROFS
   --msize N          largest 9P message the gofer agrees to, in bytes
                      (4096 to 1048576, the default)
+  --no-donate        never give a client the host fd of an opened regular
+                     file (by default a client on a unix: address that asks
+                     for an fd channel gets one, and reads and writes such
+                     files directly; otherwise data goes by Tread/Twrite)
   -h, --help         this text
 
 On --listen, the address actually bound is printed on stdout as
@@ -51,6 +55,7 @@ examples:
   gofer --root /srv/data --listen tcp:127.0.0.1:5640 --ro
   DEBUG=gvisor:fsgofer gofer --root "$PWD" --listen tcp:127.0.0.1:0
   gofer --root /srv/data --fd 3      # spawned with a socketpair end as fd 3
+  gofer --root /srv/data --listen unix:/tmp/gofer.sock --no-donate
 `;
 
 class UsageError extends Error {}
@@ -65,7 +70,7 @@ interface options {
 }
 
 function parse(argv: string[]): options | null {
-  let values: { root?: string; listen?: string; fd?: string; ro?: boolean; msize?: string; help?: boolean };
+  let values: { root?: string; listen?: string; fd?: string; ro?: boolean; msize?: string; 'no-donate'?: boolean; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -75,6 +80,7 @@ function parse(argv: string[]): options | null {
         fd: { type: 'string' },
         ro: { type: 'boolean' },
         msize: { type: 'string' },
+        'no-donate': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -110,7 +116,7 @@ function parse(argv: string[]): options | null {
     root: path.resolve(values.root),
     address,
     single: values.fd !== undefined,
-    conf: { roMount: values.ro === true },
+    conf: { roMount: values.ro === true, noDonate: values['no-donate'] === true },
     msize,
   };
 }
@@ -153,7 +159,7 @@ async function main(): Promise<void> {
   const attacher: Attacher = {
     attach: () => newAttachPoint(root, conf).attach(),
   };
-  const server = new Server(attacher, { maxMessageSize: msize });
+  const server = new Server(attacher, { maxMessageSize: msize, donateFDs: conf.noDonate !== true });
   log.infof('serving %s (ro=%s, msize<=%d) on %s', root, conf.roMount, msize, formatAddress(address));
 
   let stopping = false;

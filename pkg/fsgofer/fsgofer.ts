@@ -18,7 +18,10 @@
 //
 // Differs from gVisor at dbe41765 (each one noted where it happens):
 //   - host calls go through koffi (syscalls.ts), errors are thrown LinuxError;
-//   - no host fd is donated to the client (Open/Create return no FD);
+//   - Open/Create return no FD: the server asks donateFD afterwards, only
+//     for a client with an fd channel, and only regular files donate (a dup
+//     with the open's access mode, never wider: gVisor's newFDMaybe dups
+//     any opened file, O_RDWR for a write-only Create);
 //   - utimensat on a symlink uses its O_PATH fd with AT_EMPTY_PATH instead of
 //     reopening the parent directory by host path;
 //   - mknod also creates named pipes on the host (gVisor: EPERM), and walk
@@ -125,6 +128,11 @@ export interface Config {
   panicOnWrite?: boolean;
   /** HostUDS signals whether the gofer can mount a host's UDS. */
   hostUDS?: boolean;
+  /**
+   * noDonate: opened regular files donate no host fd (localFile.donateFD
+   * returns -1), so the client reads and writes by Tread/Twrite.
+   */
+  noDonate?: boolean;
 }
 
 // procSelfFD is /proc/self/fd, opened once, used to reopen file descriptors.
@@ -508,8 +516,9 @@ export class localFile implements File {
       newFile = reopenProcFd(fd, openFlags | osFlags);
     }
 
-    // Differs from gVisor: no FD is donated to the client (newFDMaybe);
-    // file data travels by Tread/Twrite (DESIGN decision 8).
+    // The host FD for the client (gVisor's newFDMaybe here) is taken by the
+    // server afterwards, through donateFD, and only when the client can
+    // receive it.
 
     // Close old file in case a new one was created.
     if (newFile !== fd) {
@@ -519,6 +528,24 @@ export class localFile implements File {
     }
     this.mode = mode;
     return [this.qid, 0];
+  }
+
+  /**
+   * donateFD implements p9's donatingFile: a duplicate of the open host fd
+   * for the client (gVisor's newFDMaybe, called by Open and Create), for a
+   * regular file only. It carries exactly the access mode of the open: a
+   * file created O_WRONLY is open O_RDWR here (see create), so the client
+   * gets a reopen of it O_WRONLY. The fd is the gofer's own, opened inside
+   * its root without following symlinks, so it reaches nothing else.
+   * Differs from gVisor: no O_NONBLOCK (it is a regular file; Node's
+   * readSync/writeSync would only see EAGAIN).
+   */
+  donateFD(): number {
+    if (this.attachPoint.conf.noDonate === true || this.fileType !== linux.S_IFREG || !this.isOpen()) return -1;
+    const fd = this.checkFile();
+    const want = this.mode === WriteOnly ? linux.O_WRONLY : this.mode === ReadWrite ? linux.O_RDWR : linux.O_RDONLY;
+    if ((sc.fcntlGetFl(fd) & linux.O_ACCMODE) === want) return sc.dupCloexec(fd);
+    return reopenProcFd(fd, openFlags | want);
   }
 
   /** create implements p9.File.Create. */

@@ -335,6 +335,7 @@ export function fremovexattr(fd: number, name: string): void {
 // fcntl commands and lock types (x86_64).
 export const F_GETFL = 3;
 export const F_SETFL = 4;
+export const F_DUPFD_CLOEXEC = 1030;
 export const F_OFD_GETLK = 36;
 export const F_OFD_SETLK = 37;
 export const F_OFD_SETLKW = 38;
@@ -381,6 +382,11 @@ export function fcntlGetFl(fd: number): number {
 
 export function fcntlSetFl(fd: number, flags: number): void {
   checkRet(c.fcntlInt(fd, F_SETFL, flags));
+}
+
+/** fcntl(F_DUPFD_CLOEXEC): a duplicate of fd, close-on-exec (gVisor's newFDMaybe uses dup). */
+export function dupCloexec(fd: number): number {
+  return checkRet(c.fcntlInt(fd, F_DUPFD_CLOEXEC, 0));
 }
 
 /** close(2) through Node (same system call). */

@@ -4,6 +4,11 @@
 //   - No flipcall channels: they pass a shared-memory fd over SCM_RIGHTS,
 //     which Node's net.Socket cannot do. Every message goes over the one
 //     socket (gVisor's sendRecvLegacy path), many in flight, one tag each.
+//   - Host fds of Rlopen/Rlcreate/Rucreate (gVisor's FilePayload) arrive on
+//     an fd channel (fdpass.ts), opened by connect after Tversion when the
+//     server speaks our extended version on a Unix socket: onData reads the
+//     record of each such reply as it decodes it, and ClientFile.openFD and
+//     createFD take the fd (takeDonatedFD).
 //   - gVisor's receivers take turns on the socket (recvr, handleOne,
 //     waitAndRecv) because each waits in its own goroutine. Node has one
 //     thread: the socket's 'data' event is the single receiver and settles
@@ -41,9 +46,11 @@ import * as syserror from '../syserror/syserror';
 import { LinuxError } from '../syserror/syserror';
 import { Message, Rlerror, Rversion, Tflush, Tversion, msgRegistry } from './messages';
 import { MsgType, NoFID, NoTag } from './p9';
-import { DefaultMessageSize, ErrMessageTooLarge, MessageReader, dial, encodeMessage, encodeMessageParts, headerLength } from './transport';
+import { DefaultMessageSize, ErrMessageTooLarge, MessageReader, dial, encodeMessage, encodeMessageParts, headerLength, parseAddress } from './transport';
 import { HighestVersionString, parseVersion, versionString } from './version';
 import { ClientFile, attach } from './client_file';
+import { Rfdchannel, Tfdchannel, clientFDChannel, isOpenReply, newToken } from './fdpass';
+import * as fs from 'node:fs';
 
 export { DefaultMessageSize };
 
@@ -132,6 +139,13 @@ export interface ClientOptions {
   msize?: number;
   /** version is the highest version offered (default HighestVersionString()). */
   version?: string;
+  /**
+   * fdChannel asks the server for an fd channel (default true): on a
+   * "unix:" address, when the server speaks 9P2000.L.Google.N, opened
+   * regular files then come with their host fd (fdpass.ts). A server
+   * without it (or TCP, or a socket given ready-made) changes nothing.
+   */
+  fdChannel?: boolean;
 }
 
 /**
@@ -202,6 +216,14 @@ export class Client {
   private outBytes = 0;
   private flushScheduled = false;
 
+  // fdChannel is the bound fd channel, or null (none asked, none offered,
+  // or dropped after a protocol error).
+  private fdChannel: clientFDChannel | null = null;
+
+  // donated maps an open reply to the host fd its record brought, until
+  // takeDonatedFD; onData closes the fd of a reply no caller received.
+  private readonly donated = new WeakMap<Message, number>();
+
   // dead is set once the connection is unusable; every later call fails
   // with EIO.
   private dead = false;
@@ -244,7 +266,50 @@ export class Client {
       c.die('version negotiation failed');
       throw e;
     }
+    if (opts.fdChannel !== false && typeof address === 'string' && c.version > 0) {
+      const a = parseAddress(address);
+      if (a.kind === 'unix') await c.openFDChannel(a.path);
+    }
     return c;
+  }
+
+  // openFDChannel connects an fd channel to the server at path and binds it
+  // with Tfdchannel (fdpass.ts). Any failure leaves the client without one;
+  // it is called before the client is handed out, so no open is in flight.
+  private async openFDChannel(path: string): Promise<void> {
+    const token = newToken();
+    let ch: clientFDChannel;
+    try {
+      ch = clientFDChannel.connect(path, token);
+    } catch (e) {
+      log.debugf('fd channel: connect %s: %s', path, String(e));
+      return;
+    }
+    try {
+      await this.sendRecv(new Tfdchannel(token), Rfdchannel);
+    } catch (e) {
+      ch.close();
+      log.debugf('fd channel: Tfdchannel: %s', String(e));
+      if (this.dead) throw e;
+      return;
+    }
+    this.fdChannel = ch;
+  }
+
+  /** hasFDChannel reports whether host fds of opened files can arrive. */
+  hasFDChannel(): boolean {
+    return this.fdChannel !== null;
+  }
+
+  /**
+   * takeDonatedFD returns the host fd that came with open reply r (the
+   * caller owns it now), or -1.
+   */
+  takeDonatedFD(r: Message): number {
+    const fd = this.donated.get(r);
+    if (fd === undefined) return -1;
+    this.donated.delete(r);
+    return fd;
   }
 
   // negotiate is the version loop of gVisor's NewClient.
@@ -471,7 +536,11 @@ export class Client {
       for (let m = reader.next(); m !== undefined; m = reader.next()) {
         const f = reader.takeFrame();
         if (f !== undefined) this.replyFrames.set(m, f);
-        this.handleOne(reader.tag, m);
+        if (this.fdChannel !== null && isOpenReply(m.type)) {
+          this.onOpenReply(reader.tag, m);
+        } else {
+          this.handleOne(reader.tag, m);
+        }
         if (this.dead) return;
       }
     } catch (e) {
@@ -481,26 +550,53 @@ export class Client {
     }
   }
 
+  // onOpenReply handles open reply m with its fd channel record: the fd goes
+  // with m to its caller; a missing or wrong record fails the open (EIO) and
+  // drops the channel (fdpass.ts).
+  private onOpenReply(tag: number, m: Message): void {
+    let fd = -1;
+    try {
+      fd = this.fdChannel!.recvRecord(tag);
+    } catch {
+      log.warningf('fd channel: no record for [tag %d] %s; dropping the channel', tag, m.toString());
+      this.fdChannel!.close();
+      this.fdChannel = null;
+      this.handleOne(tag, new Rlerror(syserror.EIO.errno));
+      return;
+    }
+    if (fd < 0) {
+      this.handleOne(tag, m);
+      return;
+    }
+    this.donated.set(m, fd);
+    if (!this.handleOne(tag, m)) {
+      // Nobody receives m (its caller was flushed): the fd is nobody's.
+      this.donated.delete(m);
+      closeQuietly(fd);
+    }
+  }
+
   /**
    * handleOne handles a single incoming message (gVisor: handleOne).
    *
    * A response to no pending tag, or of a type other than the one expected,
    * means the peer is broken: gVisor fails every waiter; here the
-   * connection is closed as well, so nothing hangs.
+   * connection is closed as well, so nothing hangs. It returns whether r
+   * was handed to a waiting caller.
    */
-  handleOne(tag: number, r: Message): void {
+  handleOne(tag: number, r: Message): boolean {
     const resp = this.pending.get(tag);
     // Not expecting this message?
     if (resp === undefined) {
       this.die(`received unexpected tag ${tag} (${r.toString()})`);
-      return;
+      return false;
     }
     log.debug.enabled && log.debugf('recv [tag %d] %s', tag, r.toString());
     // Is it an error? We specifically allow this to go through.
     const isErr = r instanceof Rlerror;
     if (!isErr && r.type !== resp.want) {
       this.die(`unexpected message type: got ${r.type}, want ${resp.want}`);
-      return;
+      return false;
     }
 
     const flushed = resp.flushOf;
@@ -511,30 +607,35 @@ export class Client {
       this.pending.delete(flushed.tag);
       this.settle(flushed, syserror.EINTR);
       this.putTag(flushed.tag);
-      return;
+      return false;
     }
     if (resp.flushing) {
       // The original response arrived before the Rflush: honor it, but keep
       // the tag reserved until the Rflush arrives.
-      this.settle(resp, isErr ? errorOf(r as Rlerror) : r);
-      return;
+      return this.settle(resp, isErr ? errorOf(r as Rlerror) : r);
     }
     this.pending.delete(tag);
-    this.settle(resp, isErr ? errorOf(r as Rlerror) : r);
+    const delivered = this.settle(resp, isErr ? errorOf(r as Rlerror) : r);
     this.putTag(tag);
+    return delivered;
   }
 
-  // settle resolves resp with m, or rejects it with an error, once.
-  private settle(resp: response, m: Message | LinuxError): void {
-    if (resp.settled) return;
+  // settle resolves resp with m, or rejects it with an error, once. It
+  // returns whether m was delivered (resolve with a message).
+  private settle(resp: response, m: Message | LinuxError): boolean {
+    if (resp.settled) return false;
     resp.settled = true;
     if (resp.onAbort !== null) {
       resp.signal!.removeEventListener('abort', resp.onAbort);
       resp.onAbort = null;
       resp.signal = null;
     }
-    if (m instanceof LinuxError) resp.reject(m);
-    else resp.resolve(m);
+    if (m instanceof LinuxError) {
+      resp.reject(m);
+      return false;
+    }
+    resp.resolve(m);
+    return true;
   }
 
   // putTag returns a tag to the pool, handing it to a waiter if any.
@@ -555,6 +656,8 @@ export class Client {
     this.dead = true;
     log.debugf('connection dead: %s', why);
     this.socket.destroy();
+    this.fdChannel?.close();
+    this.fdChannel = null;
     this.outq = [];
     this.outBytes = 0;
     const pending = [...this.pending.values()];
@@ -617,3 +720,11 @@ function flushOutTick(c: Client): void {
 }
 
 function noop(): void {}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // Nothing to do: the fd is gone either way.
+  }
+}

@@ -4,9 +4,11 @@
 //   - Every method returns a Promise and takes an optional AbortSignal last
 //     (see Client.sendRecv for what an abort does).
 //   - Go's multiple results are tuples: `const [qids, f] = await d.walk([...])`.
-//   - No host fds: open/create/connect never return an *fd.FD (Node cannot
-//     receive SCM_RIGHTS), so open returns [QID, ioUnit] and create
-//     [File, QID, ioUnit]; connect fails with EOPNOTSUPP.
+//   - Host fds: gVisor's Open and Create return an *fd.FD; here openFD and
+//     createFD return the fd the server donated on the client's fd channel
+//     (fdpass.ts; -1 when none), and open and create keep File's results
+//     [QID, ioUnit] and [File, QID, ioUnit] (closing a donated fd).
+//     connect fails with EOPNOTSUPP (no fd channel record for Rlconnect).
 //   - On a plain 9P2000.L server (version 0: diod) the standard messages do
 //     what gVisor's extensions would: Twalk+Tgetattr for Twalkgetattr,
 //     Txattrwalk/Txattrcreate (+Tread/Twrite/Tclunk) for the xattr
@@ -21,6 +23,8 @@
 //     9P2000.L server without Trenameat/Tunlinkat (diod), as v9fs does.
 //   - lock, getLock and multiGetAttr are additions (standard Tlock/Tgetlock;
 //     Tmultigetattr from a later gVisor).
+
+import * as fs from 'node:fs';
 
 import { AT_REMOVEDIR } from '../abi/linux/file';
 import * as syserror from '../syserror/syserror';
@@ -530,11 +534,25 @@ export class ClientFile implements File {
     this.client.fidPool.put(this.fid);
   }
 
-  /** open opens the file; it returns the QID and the server's iounit (no host fd in Node). */
-  async open(flags: OpenFlags, signal?: AbortSignal): Promise<[QID, number]> {
+  /**
+   * openFD opens the file (gVisor's Open): it returns the host fd the
+   * server donated (the caller owns it; -1 for none: no fd channel, or not
+   * a regular file), the QID and the server's iounit.
+   */
+  async openFD(flags: OpenFlags, signal?: AbortSignal): Promise<[number, QID, number]> {
     if (this.closed) throw syserror.EBADF;
     const r = await this.client.sendRecv(new Tlopen(this.fid, flags), Rlopen, signal);
-    return [r.qid, r.ioUnit];
+    return [this.client.takeDonatedFD(r), r.qid, r.ioUnit];
+  }
+
+  /**
+   * open opens the file; it returns the QID and the server's iounit (File's
+   * open, whose result has no fd: a donated one is closed).
+   */
+  async open(flags: OpenFlags, signal?: AbortSignal): Promise<[QID, number]> {
+    const [fd, qid, ioUnit] = await this.openFD(flags, signal);
+    if (fd >= 0) closeQuietly(fd);
+    return [qid, ioUnit];
   }
 
   /**
@@ -664,14 +682,31 @@ export class ClientFile implements File {
     gid: number,
     signal?: AbortSignal,
   ): Promise<[ClientFile, QID, number]> {
+    const [fd, f, qid, ioUnit] = await this.createFD(name, openFlags, permissions, uid, gid, signal);
+    if (fd >= 0) closeQuietly(fd);
+    return [f, qid, ioUnit];
+  }
+
+  /**
+   * createFD is create returning, first, the host fd the server donated
+   * for the new file (gVisor's Create; the caller owns it; -1 for none).
+   */
+  async createFD(
+    name: string,
+    openFlags: OpenFlags,
+    permissions: FileMode,
+    uid: number,
+    gid: number,
+    signal?: AbortSignal,
+  ): Promise<[number, ClientFile, QID, number]> {
     if (this.closed) throw syserror.EBADF;
     const c = this.client;
     if (versionSupportsTucreation(c.version)) {
       const r = await c.sendRecv(new Tucreate(this.fid, name, openFlags, permissions, gid, uid), Rucreate, signal);
-      return [this, r.qid, r.ioUnit];
+      return [c.takeDonatedFD(r), this, r.qid, r.ioUnit];
     }
     const r = await c.sendRecv(new Tlcreate(this.fid, name, openFlags, permissions, NoGID), Rlcreate, signal);
-    return [this, r.qid, r.ioUnit];
+    return [c.takeDonatedFD(r), this, r.qid, r.ioUnit];
   }
 
   /** mkdir makes directory name in this directory. */
@@ -985,4 +1020,12 @@ export async function defaultMultiGetAttr(start: ClientFile, names: readonly str
     if (parent !== start) await parent.close().catch(() => {});
   }
   return stats;
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // Nothing to do: the fd is gone either way.
+  }
 }

@@ -23,12 +23,16 @@
 //     answers the root's).
 //   - Tauth answers ENOENT (gVisor: ENOSYS), for diod's clients: see there.
 //   - Tlconnect and Tchannel cannot pass host fds in Node: see there.
+//     Rlopen/Rlcreate/Rucreate do carry the host fd a File donates
+//     (fdpass.ts donatingFile, gVisor's FilePayload), but on the
+//     connection's fd channel, bound by Tfdchannel (not in gVisor).
 //   - Txattrwalk and Txattrcreate serve the standard 9P2000.L xattr fids
 //     (gVisor: ENODATA and ENOSYS), as Linux's v9fs, diod and QEMU use
 //     them: see there, and Tread, Twrite and Tclunk.
 
 import { XATTR_CREATE, XATTR_NAME_MAX, XATTR_REPLACE, XATTR_SIZE_MAX } from '../abi/linux/file';
 import * as syserror from '../syserror/syserror';
+import { Rfdchannel, Tfdchannel, isDonatingFile } from './fdpass';
 import { walkGetAttrOne } from './file';
 import type { File } from './file';
 import {
@@ -467,14 +471,47 @@ async function handleTlopen(cs: connState, t: Tlopen): Promise<Message> {
         opening.delete(ref);
       }
     });
-    return new Rlopen(qid, ioUnit);
+    const r = new Rlopen(qid, ioUnit);
+    donateFrom(cs, r, ref.file);
+    return r;
   } finally {
     ref.decRef();
   }
 }
 
+// donateFrom attaches the host fd file donates, if any, to the open reply
+// r: gVisor's Rlopen/Rlcreate FilePayload, sent on the fd channel (see
+// connState.donate). Only when an fd channel is bound: nothing is dup'ed
+// for a client that cannot receive it. A failure to donate is not the
+// open's: the client then uses Tread/Twrite.
+function donateFrom(cs: connState, r: Message, file: File): void {
+  if (!cs.hasFDChannel() || !isDonatingFile(file)) return;
+  let fd = -1;
+  try {
+    fd = file.donateFD();
+  } catch {
+    fd = -1;
+  }
+  if (fd >= 0) cs.donate(r, fd);
+}
+
+/**
+ * handle implements handler for Tfdchannel (not in gVisor): it binds the
+ * side connection whose hello carried t.token as this connection's fd
+ * channel (fdpass.ts). ENOSYS when the server does not donate fds, ENOENT
+ * when no such side connection arrives.
+ */
+async function handleTfdchannel(cs: connState, t: Tfdchannel): Promise<Message> {
+  if (cs.server.options.donateFDs === false) throw syserror.ENOSYS;
+  if (cs.hasFDChannel() || !/^[0-9a-f]{32}$/.test(t.token)) throw syserror.EINVAL;
+  const conn = await cs.server.claimFDChannel(t.token);
+  if (conn === null) throw syserror.ENOENT;
+  cs.bindFDChannel(conn);
+  return new Rfdchannel();
+}
+
 // doTlcreate is gVisor's Tlcreate.do, shared with Tucreate.
-async function doTlcreate(cs: connState, t: Tlcreate, uid: UID): Promise<Rlcreate> {
+async function doTlcreate(cs: connState, t: Tlcreate, uid: UID): Promise<[Rlcreate, File]> {
   checkSafeName(t.name);
 
   const ref = lookup(cs, t.fid);
@@ -506,15 +543,17 @@ async function doTlcreate(cs: connState, t: Tlcreate, uid: UID): Promise<Rlcreat
 
     // Replace the FID reference.
     cs.insertFID(t.fid, newRef!);
-    return new Rlcreate(qid, ioUnit);
+    return [new Rlcreate(qid, ioUnit), newRef!.file];
   } finally {
     ref.decRef();
   }
 }
 
 /** handle implements handler for Tlcreate. */
-function handleTlcreate(cs: connState, t: Tlcreate): Promise<Message> {
-  return doTlcreate(cs, t, NoUID);
+async function handleTlcreate(cs: connState, t: Tlcreate): Promise<Message> {
+  const [r, file] = await doTlcreate(cs, t, NoUID);
+  donateFrom(cs, r, file);
+  return r;
 }
 
 /** handle implements handler for Tsymlink. */
@@ -1334,8 +1373,10 @@ async function handleTwalkgetattr(cs: connState, t: Twalkgetattr): Promise<Messa
 
 /** handle implements handler for Tucreate. */
 async function handleTucreate(cs: connState, t: Tucreate): Promise<Message> {
-  const rlcreate = await doTlcreate(cs, t, t.uid);
-  return new Rucreate(rlcreate);
+  const [rlcreate, file] = await doTlcreate(cs, t, t.uid);
+  const r = new Rucreate(rlcreate);
+  donateFrom(cs, r, file);
+  return r;
 }
 
 /** handle implements handler for Tumkdir. */
@@ -1561,5 +1602,6 @@ register(Tumknod, handleTumknod);
 register(Tlconnect, handleTlconnect);
 register(Tchannel, handleTchannel);
 register(Tmultigetattr, handleTmultigetattr);
+register(Tfdchannel, handleTfdchannel);
 register(Tlock, handleTlock);
 register(Tgetlock, handleTgetlock);

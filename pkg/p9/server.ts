@@ -16,8 +16,12 @@
 //     async RWMutex; the locks that only guarded maps against other threads
 //     (fidMu, tagMu, sendMu, recvMu, childMu) are gone: one JavaScript thread
 //     runs each synchronous section alone.
-//   - No flipcall channels (Tchannel; see handlers.ts) and no host fds with
-//     replies: Node's sockets can pass neither.
+//   - No flipcall channels (Tchannel; see handlers.ts). Host fds of
+//     Rlopen/Rlcreate do not go with the reply (Node's sockets cannot pass
+//     them) but on the connection's fd channel (fdpass.ts): a second Unix
+//     connection to the same listener, recognized by its hello and bound by
+//     Tfdchannel; send writes a reply's record there just before queueing
+//     the reply.
 //   - Listening: Unix socket, TCP and inherited fds through transport.ts's
 //     addresses; connections are half-open capable, so that replies to
 //     requests in flight still go out after the client has shut down its
@@ -38,6 +42,7 @@
 //     Txattrcreate, which gVisor at dbe41765 does not serve.
 
 import debugModule from 'debug';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as syserror from '../syserror/syserror';
 import { isLinuxError } from '../syserror/syserror';
@@ -58,6 +63,7 @@ import {
 } from './transport';
 // handlers.ts registers the handler of every message type in this table.
 import { handlerFor } from './handlers';
+import { helloLength, isHello, isOpenReply, serverFDChannel, socketFD, tokenLength } from './fdpass';
 
 const log = debugModule('gvisor:p9');
 
@@ -83,6 +89,24 @@ export interface ServerOptions {
    * server always offers maximumLength.
    */
   maxMessageSize?: number;
+  /**
+   * donateFDs enables the fd channel (default true): Tfdchannel binds one,
+   * and the host fds Files donate (see donatingFile) go to the client. When
+   * false, Tfdchannel is ENOSYS and hellos are refused, as on a server
+   * without it.
+   */
+  donateFDs?: boolean;
+}
+
+// fdChannelClaimTimeout is how long a side connection's hello waits for its
+// Tfdchannel (and a Tfdchannel for its side connection) before giving up.
+const fdChannelClaimTimeout = 10_000;
+
+// unclaimedFDChannel is a side connection whose hello arrived and whose
+// Tfdchannel has not.
+interface unclaimedFDChannel {
+  readonly conn: net.Socket;
+  readonly timer: NodeJS.Timeout;
 }
 
 /** Server is a 9p2000.L server. */
@@ -122,6 +146,10 @@ export class Server {
   liveRefs = 0;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
+  // fd channels whose hello arrived, by token, and Tfdchannel handlers
+  // waiting for theirs.
+  private readonly unclaimed = new Map<string, unclaimedFDChannel>();
+  private readonly claimWaiters = new Map<string, (conn: net.Socket | null) => void>();
 
   constructor(attacher: Attacher, options: ServerOptions = {}) {
     this.attacher = attacher;
@@ -181,6 +209,73 @@ export class Server {
       const ws = this.idleWaiters;
       this.idleWaiters = [];
       for (const w of ws) w();
+    });
+  }
+
+  /**
+   * adoptFDChannel takes over conn, whose first bytes were an fd channel
+   * hello (chunk), for the Tfdchannel that will name its token.
+   */
+  adoptFDChannel(conn: net.Socket, chunk: Buffer): void {
+    if (this.closed || this.options.donateFDs === false || chunk.length !== helloLength || socketFD(conn) < 0) {
+      conn.destroy();
+      return;
+    }
+    const token = chunk.subarray(helloLength - tokenLength).toString('hex');
+    // Nothing more may come on an fd channel: the client only reads. Its
+    // end (or anything else) closes it.
+    conn.on('data', () => conn.destroy());
+    conn.on('end', () => conn.destroy());
+    conn.on('error', () => conn.destroy());
+    const w = this.claimWaiters.get(token);
+    if (w !== undefined) {
+      this.claimWaiters.delete(token);
+      w(conn);
+      return;
+    }
+    if (this.unclaimed.has(token)) {
+      conn.destroy();
+      return;
+    }
+    const timer = setTimeout(() => {
+      if (this.unclaimed.get(token)?.conn === conn) this.unclaimed.delete(token);
+      conn.destroy();
+    }, fdChannelClaimTimeout);
+    timer.unref();
+    this.unclaimed.set(token, { conn, timer });
+    conn.once('close', () => {
+      if (this.unclaimed.get(token)?.conn === conn) {
+        clearTimeout(timer);
+        this.unclaimed.delete(token);
+      }
+    });
+  }
+
+  /**
+   * claimFDChannel returns the side connection whose hello carried token,
+   * waiting for it a while (it is accepted independently of the Tfdchannel
+   * naming it), or null.
+   */
+  claimFDChannel(token: string): Promise<net.Socket | null> {
+    if (this.closed || this.options.donateFDs === false) return Promise.resolve(null);
+    const u = this.unclaimed.get(token);
+    if (u !== undefined) {
+      this.unclaimed.delete(token);
+      clearTimeout(u.timer);
+      return Promise.resolve(u.conn);
+    }
+    if (this.claimWaiters.has(token)) return Promise.resolve(null);
+    return new Promise<net.Socket | null>((resolve) => {
+      const timer = setTimeout(() => {
+        if (this.claimWaiters.get(token) === done) this.claimWaiters.delete(token);
+        resolve(null);
+      }, fdChannelClaimTimeout);
+      timer.unref();
+      const done = (conn: net.Socket | null): void => {
+        clearTimeout(timer);
+        resolve(conn);
+      };
+      this.claimWaiters.set(token, done);
     });
   }
 
@@ -280,6 +375,15 @@ export class Server {
       cs.conn.destroy();
       waits.push(cs.done);
     }
+    for (const [token, u] of this.unclaimed) {
+      clearTimeout(u.timer);
+      u.conn.destroy();
+      this.unclaimed.delete(token);
+    }
+    for (const [token, w] of this.claimWaiters) {
+      this.claimWaiters.delete(token);
+      w(null);
+    }
     await Promise.all(waits);
     await this.settled();
   }
@@ -329,6 +433,18 @@ export class connState {
 
   /** conn is the connection. */
   readonly conn: net.Socket;
+
+  /**
+   * fdChannel is the bound fd channel (Tfdchannel), or null: host fds
+   * donated with replies (donate) go there.
+   */
+  private fdChannel: serverFDChannel | null = null;
+  private fdChannelConn: net.Socket | null = null;
+  // donations maps a reply about to be sent to the host fd that goes with it
+  // (owned here until sent or dropped).
+  private readonly donations = new Map<Message, number>();
+  // first is set until the first chunk arrived (a side connection's hello).
+  private first = true;
   // Twrite frames are assembled in reused memory (MessageReader.takeFrame):
   // handleRequest gives each back once its handler is done.
   private readonly reader = new MessageReader(maximumLength, undefined, [MsgType.Twrite]);
@@ -386,6 +502,18 @@ export class connState {
   // whole frame in it (gVisor: handleRequest's recv).
   private onData(chunk: Buffer): void {
     if (this.stopping) return;
+    if (this.first) {
+      this.first = false;
+      if (isHello(chunk)) {
+        // Not a 9P connection: an fd channel (fdpass.ts). Hand it over to
+        // the server; this connState is done without touching it.
+        this.stopping = true;
+        this.conn.removeAllListeners();
+        this.server.adoptFDChannel(this.conn, chunk);
+        this.resolveDone();
+        return;
+      }
+    }
     this.reader.push(chunk);
     this.drain();
   }
@@ -513,12 +641,79 @@ export class connState {
     }
   }
 
+  /** hasFDChannel reports whether an fd channel is bound. */
+  hasFDChannel(): boolean {
+    return this.fdChannel !== null;
+  }
+
+  /**
+   * bindFDChannel binds the side connection conn as this connection's fd
+   * channel (Tfdchannel). It throws EINVAL if one is bound already, EBADF
+   * if conn has no descriptor.
+   */
+  bindFDChannel(conn: net.Socket): void {
+    if (this.fdChannel !== null || socketFD(conn) < 0 || this.stopping) {
+      conn.destroy();
+      throw this.fdChannel !== null ? syserror.EINVAL : syserror.EBADF;
+    }
+    this.fdChannel = new serverFDChannel(conn);
+    this.fdChannelConn = conn;
+    conn.once('close', () => {
+      if (this.fdChannelConn === conn) this.dropFDChannel();
+    });
+  }
+
+  // dropFDChannel forgets the fd channel and closes its connection.
+  private dropFDChannel(): void {
+    const ch = this.fdChannel;
+    const conn = this.fdChannelConn;
+    this.fdChannel = null;
+    this.fdChannelConn = null;
+    ch?.close();
+    conn?.destroy();
+  }
+
+  /**
+   * donate attaches hostFD to reply r (an Rlopen, Rlcreate or Rucreate): it
+   * goes to the client on the fd channel when r is sent, and is closed here
+   * then. Without an fd channel it is closed at once.
+   */
+  donate(r: Message, hostFD: number): void {
+    if (this.fdChannel === null || !isOpenReply(r.type)) {
+      closeQuietly(hostFD);
+      return;
+    }
+    this.donations.set(r, hostFD);
+  }
+
+  // sendRecord writes the fd channel record of open reply r with tag (and
+  // its donated fd, closed here) before r itself is queued. A failure drops
+  // the channel: the client then finds no record and fails this open (EIO),
+  // and both sides go on without donation.
+  private sendRecord(tag: Tag, r: Message): void {
+    const hostFD = this.donations.get(r) ?? -1;
+    if (hostFD >= 0) this.donations.delete(r);
+    try {
+      if (this.fdChannel !== null && isOpenReply(r.type)) {
+        try {
+          this.fdChannel.sendRecord(tag, hostFD);
+        } catch (e) {
+          log('p9: fd channel: [Tag %d] %s; dropping it', tag, e instanceof Error ? e.message : String(e));
+          this.dropFDChannel();
+        }
+      }
+    } finally {
+      if (hostFD >= 0) closeQuietly(hostFD);
+    }
+  }
+
   // send queues r with tag for the socket, or drops it if the connection is
   // gone. Replies of one tick go out together (flushOut, on the next tick):
   // small frames are encoded one after another into one batch buffer, a
   // large payload (Rread) is its own chunk, and the socket gets them in one
   // write (one writev when large ones are among them), as the client does.
   private send(tag: Tag, r: Message): void {
+    if (this.fdChannel !== null || this.donations.size !== 0) this.sendRecord(tag, r);
     if (this.conn.destroyed || !this.conn.writable) return;
     const msize = this.msize();
     try {
@@ -712,6 +907,7 @@ export class connState {
         });
         this.conn.destroy();
       }
+      this.dropFDChannel();
       // Close all remaining fids.
       for (const [fid, ref] of [...this.fids]) {
         this.fids.delete(fid);
@@ -724,6 +920,14 @@ export class connState {
       this.resolveDone();
     })();
     return this.done;
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch (e) {
+    log('p9: close(%d): %s', fd, e instanceof Error ? e.message : String(e));
   }
 }
 

@@ -5,9 +5,12 @@
 // Differs from gVisor: Go's send/recv block on a unet.Socket; Node delivers
 // bytes in 'data' chunks, so receiving is a MessageReader that is fed chunks
 // (push) and yields whole messages (next), and sending is encodeMessage
-// (bytes for socket.write). No file descriptors travel with messages (Node
-// cannot pass them), so the filer half of send/recv is gone. Addresses
-// (parseAddress, dial, listen) replace the unet/fd plumbing of runsc.
+// (bytes for socket.write). No file descriptors travel with messages on the
+// 9P socket (Node's sockets cannot pass them), so the filer half of
+// send/recv is gone from here: the host fds of Rlopen/Rlcreate go on a side
+// Unix socket per connection, with sendmsg/recvmsg through koffi
+// (fdpass.ts). Addresses (parseAddress, dial, listen) replace the unet/fd
+// plumbing of runsc.
 
 import debugModule from 'debug';
 import * as net from 'node:net';

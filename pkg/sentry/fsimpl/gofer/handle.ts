@@ -1,12 +1,20 @@
 // handle: gVisor's pkg/sentry/fsimpl/gofer/handle.go.
 //
-// Differs from gVisor: a handle never carries a host fd (Node cannot receive
-// one over the socket: no SCM_RIGHTS), so fd is always -1 and every read
-// and write goes through Tread/Twrite in msize chunks (DESIGN decision 8).
-// The field stays so the code reads as gVisor's.
+// Differs from gVisor: the host fd the gofer donates with an open (see
+// p9file.ts) is owned by the opened p9file, not by the handle: a handle
+// made from a p9file takes its fd (fd defaults to file.hostFD), and close
+// closes both through the p9file. gofer.ts's dentry builds handles from
+// readFile/writeFile (readHandleLocked), which thus carry their fds. With
+// an fd, reads and writes are pread/pwrite on it (Node's readSync and
+// writeSync: gVisor's hostfd.Preadv2/Pwritev2, synchronous there too);
+// without one (diod, TCP, --no-donate, a pipe) they go by Tread/Twrite in
+// msize chunks.
+
+import * as fs from 'node:fs';
 
 import type { Context } from '../../../context';
 import { OpenTruncate, ReadOnly, ReadWrite, WriteOnly, type OpenFlags } from '../../../p9/p9';
+import * as syserror from '../../../syserror/syserror';
 import { p9file } from './p9file';
 
 /**
@@ -14,14 +22,19 @@ import { p9file } from './p9file';
  * fid (p9.File) and optionally a host file descriptor.
  */
 export class handle {
-  constructor(public file: p9file = p9file.nil, public fd = -1) {}
+  /** fd is the host fd, -1 if unavailable (file.hostFD unless given). */
+  fd: number;
+
+  constructor(public file: p9file = p9file.nil, fd = -1) {
+    this.fd = fd >= 0 ? fd : file.hostFD;
+  }
 
   /** isOpen reports whether h holds an opened fid. */
   isOpen(): boolean {
     return !this.file.isNil();
   }
 
-  /** close clunks h's fid (in the background: a clunk must not be interrupted). */
+  /** close clunks h's fid (in the background: a clunk must not be interrupted) and closes its host fd. */
   close(ctx: Context): void {
     if (!this.file.isNil()) {
       const f = this.file;
@@ -40,12 +53,26 @@ export class handle {
    */
   readToBlocksAt(ctx: Context, dst: Buffer, offset: number, parallel = false): Promise<number> {
     if (dst.length === 0) return Promise.resolve(0);
+    if (this.fd >= 0) {
+      try {
+        return Promise.resolve(preadFull(this.fd, dst, offset));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
     return this.file.readAt(ctx, dst, offset, parallel);
   }
 
   /** writeFromBlocksAt writes src at offset. */
   writeFromBlocksAt(ctx: Context, src: Buffer, offset: number): Promise<number> {
     if (src.length === 0) return Promise.resolve(0);
+    if (this.fd >= 0) {
+      try {
+        return Promise.resolve(pwriteFull(this.fd, src, offset));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
     return this.file.writeAt(ctx, src, offset);
   }
 }
@@ -63,13 +90,56 @@ export async function openHandle(ctx: Context, file: p9file, read: boolean, writ
   else if (!read && write) flags = WriteOnly;
   else if (read && write) flags = ReadWrite;
   if (trunc) flags |= OpenTruncate;
+  let fd: number;
   try {
-    await newfile.open(ctx, flags);
+    [, , fd] = await newfile.open(ctx, flags);
   } catch (err) {
     trackClunk(newfile.close(ctx));
     throw err;
   }
-  return new handle(newfile, -1);
+  return new handle(newfile, fd);
+}
+
+// maxIO is the most bytes one pread/pwrite moves (Linux's MAX_RW_COUNT).
+const maxIO = 0x7ffff000;
+
+/**
+ * preadFull reads dst from the host fd at offset until dst is full or the
+ * end of the file: what a pread of a regular file does, short of Linux's
+ * MAX_RW_COUNT. An error after some bytes returns those bytes, as Linux's
+ * read does; an error before any is thrown as its LinuxError.
+ */
+function preadFull(fd: number, dst: Buffer, offset: number): number {
+  let done = 0;
+  while (done < dst.length) {
+    let n: number;
+    try {
+      n = fs.readSync(fd, dst, done, Math.min(dst.length - done, maxIO), offset + done);
+    } catch (e) {
+      if (done > 0) return done;
+      throw syserror.fromNodeError(e);
+    }
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
+/** pwriteFull writes src to the host fd at offset (the write counterpart of preadFull). */
+function pwriteFull(fd: number, src: Buffer, offset: number): number {
+  let done = 0;
+  while (done < src.length) {
+    let n: number;
+    try {
+      n = fs.writeSync(fd, src, done, Math.min(src.length - done, maxIO), offset + done);
+    } catch (e) {
+      if (done > 0) return done;
+      throw syserror.fromNodeError(e);
+    }
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
 }
 
 // Clunks run in the background (dentry destruction is synchronous, see

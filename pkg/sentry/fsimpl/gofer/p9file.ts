@@ -6,11 +6,18 @@
 //   - Every method returns a Promise (DESIGN decision 1); ctx.signal is
 //     passed down so an interrupted task flushes its request (Tflush).
 //   - Go's p9file{} zero value is `p9file.nil` here; isNil() tests it.
-//   - No host fds: open and create return no *fd.FD (Node cannot receive
-//     SCM_RIGHTS); connect fails (see p9.ClientFile.connect).
+//   - Host fds: gVisor's open and create return the *fd.FD the gofer
+//     donated, and the caller (openHandle, the dentry) keeps it beside the
+//     fid. Here the p9file that open or create returns keeps it (hostFD)
+//     and close/setAttrClose close it with the fid: gofer.ts and
+//     filesystem.ts keep opened p9files (readFile, writeFile, a create's
+//     openFile) exactly as long as gVisor keeps the fd, so handle finds the
+//     fd on its file. connect fails (see p9.ClientFile.connect).
 //   - metrics counts requests issued through p9file, one per call (a call
 //     the client splits, e.g. a walkGetAttr on a plain 9P2000.L server or
 //     a large readAt, counts once per message it sends where we know it).
+
+import * as fs from 'node:fs';
 
 import type { Context } from '../../../context';
 import type { ClientFile } from '../../../p9/client_file';
@@ -48,7 +55,26 @@ export class p9file {
   /** nil is the zero p9file (gVisor's p9file{}). */
   static readonly nil = new p9file(null);
 
+  /**
+   * hostFD is the host fd the gofer donated when this file was opened or
+   * created (a regular file on a server with an fd channel), or -1. It is
+   * owned by this p9file and closed with it.
+   */
+  hostFD = -1;
+
   constructor(readonly file: ClientFile | null) {}
+
+  // closeHostFD closes hostFD, if any.
+  private closeHostFD(): void {
+    const fd = this.hostFD;
+    if (fd < 0) return;
+    this.hostFD = -1;
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // Nothing to do: the fd is gone either way.
+    }
+  }
 
   /** isNil reports whether f wraps no file. */
   isNil(): boolean {
@@ -161,20 +187,28 @@ export class p9file {
   close(_ctx?: Context): Promise<void> {
     metrics.messages++;
     metrics.clunks++;
+    this.closeHostFD();
     return this.f().close();
   }
 
   setAttrClose(ctx: Context, valid: SetAttrMask, attr: SetAttr): Promise<void> {
     metrics.messages++;
     metrics.clunks++;
+    this.closeHostFD();
     return this.f().setAttrClose(valid, attr, ctx.signal);
   }
 
-  /** open opens f; it returns [QID, ioUnit] (no host fd, see the module comment). */
-  open(ctx: Context, flags: OpenFlags): Promise<[QID, number]> {
+  /**
+   * open opens f; it returns [QID, ioUnit, fd]: fd is the donated host fd,
+   * also kept in f.hostFD and owned by f (see the module comment), or -1.
+   */
+  async open(ctx: Context, flags: OpenFlags): Promise<[QID, number, number]> {
     metrics.messages++;
     metrics.opens++;
-    return this.f().open(flags, ctx.signal);
+    const [fd, qid, ioUnit] = await this.f().openFD(flags, ctx.signal);
+    this.closeHostFD();
+    this.hostFD = fd;
+    return [qid, ioUnit, fd];
   }
 
   /**
@@ -206,15 +240,18 @@ export class p9file {
 
   /**
    * create creates and opens name in the directory f; as in 9P, f's fid
-   * becomes the open file. It returns [openFile, QID, ioUnit].
+   * becomes the open file. It returns [openFile, QID, ioUnit]; openFile
+   * owns the donated host fd, if any (openFile.hostFD).
    */
   async create(
     ctx: Context, name: string, flags: OpenFlags, permissions: FileMode, uid: number, gid: number,
   ): Promise<[p9file, QID, number]> {
     metrics.messages++;
     metrics.opens++;
-    const [newfile, qid, ioUnit] = await this.f().create(name, flags, permissions, uid, gid, ctx.signal);
-    return [new p9file(newfile), qid, ioUnit];
+    const [fd, newfile, qid, ioUnit] = await this.f().createFD(name, flags, permissions, uid, gid, ctx.signal);
+    const nf = new p9file(newfile);
+    nf.hostFD = fd;
+    return [nf, qid, ioUnit];
   }
 
   mkdir(ctx: Context, name: string, permissions: FileMode, uid: number, gid: number): Promise<QID> {

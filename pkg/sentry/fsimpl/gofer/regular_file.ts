@@ -5,8 +5,9 @@
 // and fsutil's FileRangeSet/DirtySet are out of scope), so every read and
 // write goes straight to the dentry's shared handle, as gVisor's
 // dentryReadWriter does when it may not cache (InteropModeShared, O_DIRECT,
-// or a host FD): one Tread/Twrite per msize chunk. writeback and writeCache
-// have nothing to do; ConfigureMMap/Translate are absent.
+// or a host FD): pread/pwrite on the handle's host fd when the gofer donated
+// one (handle.ts), else one Tread/Twrite per msize chunk. writeback and
+// writeCache have nothing to do; ConfigureMMap/Translate are absent.
 
 import * as linux from '../../../abi/linux/file';
 import type { Context } from '../../../context';

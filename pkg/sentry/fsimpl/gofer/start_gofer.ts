@@ -29,6 +29,8 @@ export interface startGoferOptions {
   root?: string;
   /** ro serves the directory read-only. */
   ro?: boolean;
+  /** noDonate starts the gofer with --no-donate: no host fds for the client, data by Tread/Twrite. */
+  noDonate?: boolean;
 }
 
 /**
@@ -52,6 +54,7 @@ export async function startGofer(opts: startGoferOptions = {}): Promise<startedG
     ? [compiled, '--root', root, '--listen', `unix:${sock}`]
     : ['-r', 'ts-node/register/transpile-only', path.join(repo, 'cmd', 'gofer.ts'), '--root', root, '--listen', `unix:${sock}`];
   if (opts.ro) args.push('--ro');
+  if (opts.noDonate) args.push('--no-donate');
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: repo,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -52,6 +52,8 @@ export interface Options {
   host?: string;
   /** ro serves the host directory read-only (every mutation EROFS). */
   ro?: boolean;
+  /** donate: the server gives regular files' host fds to the client (default true; false: data by Tread/Twrite). */
+  donate?: boolean;
 }
 
 /** tmpDir makes a temp dir removed at teardown. */
@@ -62,9 +64,9 @@ export function tmpDir(t: ExecutionContext, prefix: string): string {
 }
 
 /** serve starts an in-process gofer server for host on a Unix socket. */
-export async function serve(t: ExecutionContext, host: string, ro = false): Promise<{ server: Server; address: string }> {
+export async function serve(t: ExecutionContext, host: string, ro = false, donate = true): Promise<{ server: Server; address: string }> {
   const attacher: Attacher = { attach: () => newAttachPoint(host, { roMount: ro }).attach() };
-  const server = new Server(attacher);
+  const server = new Server(attacher, { donateFDs: donate });
   const sockDir = tmpDir(t, 'gofer-sock-');
   const address = `unix:${path.join(sockDir, 'g.sock')}`;
   await server.listen(address);
@@ -85,7 +87,7 @@ export async function newGoferRoot(t: ExecutionContext, opts: Options = {}): Pro
     address = opts.address;
   } else {
     host = tmpDir(t, 'gofer-host-');
-    const s = await serve(t, host, opts.ro === true);
+    const s = await serve(t, host, opts.ro === true, opts.donate !== false);
     server = s.server;
     address = s.address;
   }
