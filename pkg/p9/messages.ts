@@ -11,8 +11,10 @@
 // extends Rlopen), so its fields are promoted as in Go.
 //
 // Differs from gVisor:
-//   - No file payload (filePayload/filer): Node cannot pass file descriptors
-//     over a socket, so Rlopen, Rlcreate, Rlconnect and Rchannel carry none.
+//   - No file payload (filePayload/filer) in the messages: Node's sockets
+//     cannot carry SCM_RIGHTS, so the host fd of an Rlopen/Rlcreate travels
+//     on a side socket of its own (fdpass.ts); Rlconnect and Rchannel carry
+//     none.
 //   - Payload messages (Rread, Twrite) encode their payload inline after the
 //     fixed part (gVisor sends it as a separate iovec); fixedSize/payload keep
 //     the payloader shape for calculateSize and transport.ts.

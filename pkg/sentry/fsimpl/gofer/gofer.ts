@@ -27,9 +27,10 @@
 //     mapsMu and dataMu guard only synchronous steps here (one JavaScript
 //     thread cannot interleave inside them), so they are not objects.
 //   - There is no page cache and no mmap (memmap/pgalloc are out of scope):
-//     regular file data always goes through Tread/Twrite in msize chunks on
-//     the dentry's shared handles. Host fds are never donated (Node cannot
-//     receive SCM_RIGHTS), so readFD/writeFD/mmapFD stay -1.
+//     regular file data goes through the dentry's shared handles: pread/
+//     pwrite on the host fd the gofer donated with the open (handle.ts;
+//     fdpass.ts carries it), else Tread/Twrite in msize chunks. The fd lives
+//     on the opened p9file, so readFD/writeFD/mmapFD stay -1.
 //   - DentryImpl.decRef is synchronous (vfs/dentry.ts). When the count drops
 //     to zero and renameMu is free, checkCachingLocked runs at once; when
 //     another task holds renameMu (across an await), the dentry is queued
@@ -45,6 +46,8 @@
 //     a "unix:PATH" / "tcp:HOST:PORT" address given as the mount source or
 //     as server=ADDRESS.
 //   - save_restore.go is out of scope.
+
+import * as nodefs from 'node:fs';
 
 import * as linux from '../../../abi/linux/file';
 import {
@@ -71,6 +74,13 @@ const log = logger('gvisor:gofer');
 
 /** Name is the default filesystem name. */
 export const Name = '9p';
+
+/** hostFsync is fsync(2) on a donated host fd, its error as a LinuxError. */
+function hostFsync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    nodefs.fsync(fd, (err) => (err === null ? resolve() : reject(syserror.fromNodeError(err))));
+  });
+}
 
 /**
  * lazyClunks batches the clunks of destroyed dentries' fids. Differs from
@@ -1147,7 +1157,8 @@ export class dentry implements vfs.DentryImpl {
    * may not represent the same p9.File. Once either p9.File transitions from
    * closed (isNil() === true) to open (isNil() === false), it may be mutated
    * with handleMu locked, but cannot be closed until the dentry is
-   * destroyed. readFD/writeFD/mmapFD are always -1 (no host fds).
+   * destroyed. readFD/writeFD/mmapFD are always -1 (a donated host fd is
+   * readFile.hostFD/writeFile.hostFD).
    */
   private _handleMu: RWMutex | null = null;
   get handleMu(): RWMutex {
@@ -1856,8 +1867,14 @@ export class dentry implements vfs.DentryImpl {
   /** Preconditions: d.handleMu must be locked. */
   async syncRemoteFileLocked(ctx: Context): Promise<void> {
     // If we have a host FD, fsyncing it is likely to be faster than an fsync
-    // RPC. (No host FDs here.)
+    // RPC. Prefer syncing write handles over read handles, since some remote
+    // filesystem implementations may not sync changes made through write
+    // handles otherwise. (The donated fd lives on the opened p9file, see
+    // handle.ts, not in d.writeFD/d.readFD; fsync runs in Node's thread pool,
+    // gVisor's uninterruptible sleep.)
+    if (this.writeFile.hostFD >= 0) return hostFsync(this.writeFile.hostFD);
     if (!this.writeFile.isNil()) return this.writeFile.fsync(ctx);
+    if (this.readFile.hostFD >= 0) return hostFsync(this.readFile.hostFD);
     if (!this.readFile.isNil()) return this.readFile.fsync(ctx);
   }
 

@@ -3,8 +3,9 @@
 // sockets, devices, and regular files under cache=none), plus the file
 // description of synthetic named pipes.
 //
-// Differs from gVisor: handles never carry host fds (see handle.ts), so
-// there is no fdnotifier queue: readiness is the default (always ready), and
+// Differs from gVisor: the gofer donates host fds for regular files only
+// (see handle.ts), never for named pipes or sockets, so there is no
+// fdnotifier queue: readiness is the default (always ready), and
 // a named pipe on the server is read and written through Tread/Twrite (see
 // host_named_pipe.ts). The synthetic pipe FD (gVisor's pipe.VFSPipeFD,
 // which embeds a FileDescription) is syntheticPipeFD here, because this

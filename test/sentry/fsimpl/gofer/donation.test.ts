@@ -17,6 +17,7 @@ import { STATX_BASIC_STATS, STATX_SIZE, type Statx } from '../../../../pkg/abi/l
 import { openProcSelfFD } from '../../../../pkg/fsgofer/fsgofer';
 import { metrics, startGofer } from '../../../../pkg/sentry/fsimpl/gofer';
 import type { dentry } from '../../../../pkg/sentry/fsimpl/gofer/gofer';
+import { p9file } from '../../../../pkg/sentry/fsimpl/gofer/p9file';
 import type { regularFileFD } from '../../../../pkg/sentry/fsimpl/gofer/regular_file';
 import type * as vfs from '../../../../pkg/sentry/vfs';
 import { haveDiod, startDiod } from '../../../p9/client_util';
@@ -239,4 +240,27 @@ test('diod (plain 9P2000.L): no fd channel, data by Tread/Twrite as before', asy
   env.cleanup();
   await env.fs.settled();
   await env.fs.closed;
+});
+
+test('fsync of a file with a donated fd is fsync(2) on that fd, no Tfsync (gVisor syncRemoteFileLocked)', async (t) => {
+  const env = await newGoferRoot(t);
+  const { ctx } = env;
+  const fd = await openAt(env, 'f', linux.O_CREAT | linux.O_WRONLY);
+  t.true(handleFDs(fd)[1] >= 0);
+  await fd.write(ctx, Buffer.from('synced'));
+  let tfsyncs = 0;
+  const orig = p9file.prototype.fsync;
+  p9file.prototype.fsync = function fsync(this: p9file, c) {
+    tfsyncs++;
+    return orig.call(this, c);
+  };
+  try {
+    await fd.sync(ctx);
+  } finally {
+    p9file.prototype.fsync = orig;
+  }
+  t.is(tfsyncs, 0, 'no Tfsync sent');
+  t.is(fs.readFileSync(path.join(env.host, 'f'), 'utf8'), 'synced');
+  fd.decRef(ctx);
+  await leakCheck(t, env);
 });
