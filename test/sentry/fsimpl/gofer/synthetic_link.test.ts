@@ -376,7 +376,11 @@ for (const data of ['', 'cache=remote_revalidating']) {
     const host = tmpDir(t, 'synthetic-link-nomkdir-');
     noMkdirRoots.add(host);
     t.teardown(() => noMkdirRoots.delete(host));
-    const env = await newGoferRoot(t, { address: (await serve(t, host)).address, host, data });
+    const { server, address } = await serve(t, host);
+    // Registered before newGoferRoot's teardown, so it runs after it
+    // (teardowns run in reverse order): the client first lets go.
+    t.teardown(() => server.close());
+    const env = await newGoferRoot(t, { address, host, data });
     const { ctx, creds, vfsObj } = env;
     await vfsObj.mkdirAt(ctx, creds, env.pop('mnt'), { mode: 0o755, forSyntheticMountpoint: true });
     t.false(fs.existsSync(path.join(host, 'mnt')), 'mnt is synthetic');
