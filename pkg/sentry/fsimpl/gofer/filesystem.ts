@@ -23,6 +23,12 @@
 //     path (a reused host inode number) as a different file; gVisor panics.
 //   - unlinkAt decrements the unlinked file's link count when metadata is
 //     authoritative, so that other hard links see it (gVisor issue #6739).
+//   - linkAt links synthetic files (another synthetic dentry sharing the
+//     inode: linkSyntheticLocked); in InteropModeShared, a change of a
+//     remote directory's entries the server cannot see (a synthetic child)
+//     asks the server to touch the directory's times
+//     (touchRemoteDirForSyntheticChild); renameAt over a directory with
+//     synthetic children is ENOTEMPTY.
 //   - gVisor's unexported unlinkAt(ctx, rp, dir) is doUnlinkAt here (its
 //     lowerCamelCase name would collide with UnlinkAt's).
 

@@ -27,7 +27,7 @@ import { Kernel } from '../../../../pkg/sentry/kernel/kernel';
 import type { Task } from '../../../../pkg/sentry/kernel/task';
 import { syscallTable } from '../../../../pkg/sentry/syscalls/linux/sys';
 import * as syserror from '../../../../pkg/syserror/syserror';
-import { serve, tmpDir } from './helpers';
+import { errnoOf, leakCheck, newGoferRoot, serve, tmpDir } from './helpers';
 
 // The gofer runs with umask 0; so do the host side's calls (modes as given).
 process.umask(0);
@@ -47,6 +47,18 @@ localFile.prototype.mknod = function mknod(this: localFile, name, mode, major, m
     }
   }
   return origMknod.call(this, name, mode, major, minor, uid, gid);
+};
+
+// Synthetic directories (mountpoints the server could not make): the
+// servers of the "nomkdir" tests refuse Tmkdir with EPERM, so that
+// mkdir(forSyntheticMountpoint) falls back to a synthetic directory.
+const noMkdirRoots = new Set<string>();
+const origMkdir = localFile.prototype.mkdir;
+localFile.prototype.mkdir = function mkdir(this: localFile, name, mode, uid, gid) {
+  for (const r of noMkdirRoots) {
+    if (this.hostPath === r || this.hostPath.startsWith(`${r}/`)) return Promise.reject(syserror.EPERM);
+  }
+  return origMkdir.call(this, name, mode, uid, gid);
 };
 
 /** Side is where a case runs: raw system calls (result or -errno) and its case directory. */
@@ -353,6 +365,41 @@ async function runSandbox(t: ExecutionContext, interop: string, fifoSynthetic: b
   const r = new Run(sandboxSide(task, '/case'));
   await c(r);
   return r.log;
+}
+
+// vfs_link works in any directory: a synthetic file gets a second name in
+// a synthetic directory (and back out of it), sharing its inode; a remote
+// file cannot get a name its server does not see (EPERM, as gVisor's
+// linkAt, which has no createInSyntheticDir).
+for (const data of ['', 'cache=remote_revalidating']) {
+  test(`link into a synthetic directory (${data === '' ? 'exclusive' : 'shared'}): synthetic files link, remote ones are EPERM`, async (t) => {
+    const host = tmpDir(t, 'synthetic-link-nomkdir-');
+    noMkdirRoots.add(host);
+    t.teardown(() => noMkdirRoots.delete(host));
+    const { server, address } = await serve(t, host);
+    // Registered before newGoferRoot's teardown, so it runs after it
+    // (teardowns run in reverse order): the client first lets go.
+    t.teardown(() => server.close());
+    const env = await newGoferRoot(t, { address, host, data });
+    const { ctx, creds, vfsObj } = env;
+    await vfsObj.mkdirAt(ctx, creds, env.pop('mnt'), { mode: 0o755, forSyntheticMountpoint: true });
+    t.false(fs.existsSync(path.join(host, 'mnt')), 'mnt is synthetic');
+    await vfsObj.mknodAt(ctx, creds, env.pop('c'), { mode: S_IFCHR | 0o640, devMajor: 1, devMinor: 3 });
+    await vfsObj.linkAt(ctx, creds, env.pop('c'), env.pop('mnt/c2'));
+    await vfsObj.linkAt(ctx, creds, env.pop('mnt/c2'), env.pop('c3'));
+    const st = await Promise.all(['c', 'mnt/c2', 'c3'].map((p) => vfsObj.statAt(ctx, creds, env.pop(p), {})));
+    t.deepEqual(st.map((s) => [s.ino, s.nlink, s.mode, s.rdevMajor, s.rdevMinor]), Array(3).fill([st[0].ino, 3, S_IFCHR | 0o640, 1, 3]));
+    await vfsObj.renameAt(ctx, creds, env.pop('c3'), env.pop('mnt/c4'), {});
+    await vfsObj.unlinkAt(ctx, creds, env.pop('c'));
+    t.is((await vfsObj.statAt(ctx, creds, env.pop('mnt/c4'), {})).nlink, 2);
+    t.is(await errnoOf(vfsObj.rmdirAt(ctx, creds, env.pop('mnt'))), 'ENOTEMPTY');
+    fs.writeFileSync(path.join(host, 'f'), '');
+    t.is(await errnoOf(vfsObj.linkAt(ctx, creds, env.pop('f'), env.pop('mnt/f'))), 'EPERM');
+    await vfsObj.unlinkAt(ctx, creds, env.pop('mnt/c2'));
+    await vfsObj.unlinkAt(ctx, creds, env.pop('mnt/c4'));
+    await vfsObj.rmdirAt(ctx, creds, env.pop('mnt'));
+    await leakCheck(t, env);
+  });
 }
 
 if (!isRoot) {
