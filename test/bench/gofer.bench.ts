@@ -393,7 +393,7 @@ export async function run(): Promise<void> {
       await statBench(g, '', 'exclusive, warm', scaled(50000, 100));
       await statBench(g, 'cache=remote_revalidating', 'shared', scaled(1000, 50));
     }
-    if (want('create')) await createBench(g, scaled(500, 20));
+    if (want('create')) await createBench(g, scaled(2000, 20));
     if (want('readdir')) {
       await readdirBench(g, scaled(5000, 100), true); // warm-up, not printed
       await readdirBench(g, scaled(10000, 100));
