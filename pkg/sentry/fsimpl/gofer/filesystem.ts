@@ -522,6 +522,8 @@ filesystem.prototype.revalidateChildLocked = async function revalidateChildLocke
       // invalidation as deletion.
       child.setDeleted();
       parent.syntheticChildren--;
+      // Its other hard links (linkSyntheticLocked) lose this name.
+      if (!child.isDir()) child.decLinks();
       child.decRefNoCaching();
       parent.dirents = null;
     }

@@ -402,6 +402,24 @@ for (const data of ['', 'cache=remote_revalidating']) {
   });
 }
 
+test('shared: a host file that replaces one name of a synthetic file leaves its other links one link fewer', async (t) => {
+  const env = await newGoferRoot(t, { data: 'cache=remote_revalidating' });
+  const { ctx, creds, vfsObj } = env;
+  await vfsObj.mknodAt(ctx, creds, env.pop('c'), { mode: S_IFCHR | 0o640, devMajor: 1, devMinor: 3 });
+  await vfsObj.linkAt(ctx, creds, env.pop('c'), env.pop('c2'));
+  t.is((await vfsObj.statAt(ctx, creds, env.pop('c2'), {})).nlink, 2);
+  t.false(fs.existsSync(path.join(env.host, 'c')), 'c is synthetic');
+  fs.writeFileSync(path.join(env.host, 'c'), 'host');
+  const st = await vfsObj.statAt(ctx, creds, env.pop('c'), {});
+  t.is(st.mode & S_IFMT, 0o100000, 'the host file replaces the synthetic name');
+  t.is(st.size, 4);
+  const st2 = await vfsObj.statAt(ctx, creds, env.pop('c2'), {});
+  t.is(st2.mode & S_IFMT, S_IFCHR);
+  t.is(st2.nlink, 1);
+  await vfsObj.unlinkAt(ctx, creds, env.pop('c2'));
+  await leakCheck(t, env);
+});
+
 if (!isRoot) {
   test('synthetic hard links (needs root)', (t) => {
     t.log('SKIPPED: not root (mknod of devices and sockets on the host needs it)');
