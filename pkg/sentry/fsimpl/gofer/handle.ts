@@ -104,17 +104,18 @@ export async function openHandle(ctx: Context, file: p9file, read: boolean, writ
 const maxIO = 0x7ffff000;
 
 /**
- * preadFull reads dst from the host fd at offset until dst is full or the
- * end of the file: what a pread of a regular file does, short of Linux's
- * MAX_RW_COUNT. An error after some bytes returns those bytes, as Linux's
- * read does; an error before any is thrown as its LinuxError.
+ * ioFull moves buf to or from the host fd at offset (fs.readSync for
+ * preadFull, fs.writeSync for pwriteFull) until buf is done or a call moves
+ * nothing (the end of the file), short of Linux's MAX_RW_COUNT per call. An
+ * error after some bytes returns those bytes, as Linux's read and write do;
+ * an error before any is thrown as its LinuxError.
  */
-function preadFull(fd: number, dst: Buffer, offset: number): number {
+function ioFull(io: typeof fs.readSync | typeof fs.writeSync, fd: number, buf: Buffer, offset: number): number {
   let done = 0;
-  while (done < dst.length) {
+  while (done < buf.length) {
     let n: number;
     try {
-      n = fs.readSync(fd, dst, done, Math.min(dst.length - done, maxIO), offset + done);
+      n = (io as typeof fs.readSync)(fd, buf, done, Math.min(buf.length - done, maxIO), offset + done);
     } catch (e) {
       if (done > 0) return done;
       throw syserror.fromNodeError(e);
@@ -125,21 +126,14 @@ function preadFull(fd: number, dst: Buffer, offset: number): number {
   return done;
 }
 
-/** pwriteFull writes src to the host fd at offset (the write counterpart of preadFull). */
+/** preadFull reads dst from the host fd at offset (see ioFull). */
+function preadFull(fd: number, dst: Buffer, offset: number): number {
+  return ioFull(fs.readSync, fd, dst, offset);
+}
+
+/** pwriteFull writes src to the host fd at offset (see ioFull). */
 function pwriteFull(fd: number, src: Buffer, offset: number): number {
-  let done = 0;
-  while (done < src.length) {
-    let n: number;
-    try {
-      n = fs.writeSync(fd, src, done, Math.min(src.length - done, maxIO), offset + done);
-    } catch (e) {
-      if (done > 0) return done;
-      throw syserror.fromNodeError(e);
-    }
-    if (n === 0) break;
-    done += n;
-  }
-  return done;
+  return ioFull(fs.writeSync, fd, src, offset);
 }
 
 // Clunks run in the background (dentry destruction is synchronous, see
